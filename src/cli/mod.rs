@@ -1,0 +1,28 @@
+//! Argument parsing and dispatch to the library; one file per subcommand.
+
+use clap::{Parser, Subcommand};
+
+/// Animate a portrait with the motion of a driving video of a talking face.
+#[derive(Parser, Debug)]
+#[command(name = "animate", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {}
+
+/// Parses the command line, runs it and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        None => 0,
+    }
+}

@@ -1,0 +1,30 @@
+//! Rendering engines that turn the portrait plus per-frame target motion into output frames:
+//! the default keypoint-driven `warp` and the neural `tpsmm`, behind one interface.
+
+use crate::keypoints::Face;
+use crate::Result;
+use image::RgbImage;
+
+/// Everything an engine may need to render one output frame. Each engine uses what it needs:
+/// the warp engine follows `target_landmarks`, the neural engine looks at the driver frame.
+pub struct DriveFrame<'a> {
+    /// Index of the driver frame (0-based, display order).
+    pub index: usize,
+    /// The decoded driver frame.
+    pub driver: &'a RgbImage,
+    /// The driver's tracked face in this frame, `None` where the face was lost.
+    pub driver_face: Option<&'a Face>,
+    /// The portrait's 468 landmarks moved by the motion stage, in portrait pixels.
+    pub target_landmarks: &'a [[f32; 3]],
+}
+
+/// A renderer prepared for one portrait; produces one output frame per driver frame.
+///
+/// Source-side work (analysing the portrait, encoder features) happens once when the engine is
+/// built; `render` is called for every frame, in order.
+pub trait Engine: Send {
+    /// Short name shown in logs and provenance metadata (e.g. "warp", "tpsmm").
+    fn name(&self) -> &'static str;
+    /// Renders the output frame for `frame`, at the output resolution chosen when building.
+    fn render(&mut self, frame: &DriveFrame<'_>) -> Result<RgbImage>;
+}

@@ -1,0 +1,19 @@
+//! Sfumato brings still portraits to life.
+//!
+//! A portrait (painting or photo) and a driving video of a talking face go in; the driver's head
+//! motion and expression are transferred onto the portrait, previewed live and exported as MP4 or
+//! GIF whose every frame carries an invisible watermark marking it as synthetic.
+//!
+//! Data flows one way through one module per pipeline stage:
+//! [`media`] (decode) → [`keypoints`] → [`motion`] → [`engine`] → [`preview`] / [`watermark`] →
+//! [`media`] (encode). The `animate` binary is a thin command-line layer over this library.
+
+pub mod engine;
+pub mod error;
+pub mod keypoints;
+pub mod media;
+pub mod motion;
+pub mod preview;
+pub mod watermark;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! The live preview window (winit + wgpu) that plays frames as they are generated.

@@ -1,0 +1,1 @@
+//! The invisible watermark carried by every exported frame, provenance metadata, and detection.
