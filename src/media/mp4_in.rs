@@ -317,7 +317,7 @@ pub(crate) struct Mp4Video {
 
 impl Mp4Video {
     /// Rewrites one length-prefixed (avcC) sample as Annex B, parameter sets first on frame 0.
-    fn to_annexb(&mut self) -> Result<()> {
+    fn fill_annexb(&mut self) -> Result<()> {
         self.annexb.clear();
         if self.next == 0 {
             self.annexb.extend_from_slice(&self.param_sets);
@@ -365,7 +365,7 @@ impl FrameSource for Mp4Video {
                 .seek(SeekFrom::Start(offset))
                 .and_then(|_| self.file.read_exact(&mut self.sample))
                 .map_err(|e| io_error(&self.path, e))?;
-            self.to_annexb()?;
+            self.fill_annexb()?;
             let decoded = self
                 .decoder
                 .decode(&self.annexb)
