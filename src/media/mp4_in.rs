@@ -160,11 +160,11 @@ fn refuse_codec(path: &Path, contents: &StsdBoxContent) -> Error {
         Some(c) => format!("{name} ({c})"),
         None => name.to_string(),
     };
-    let (what, short) = match contents {
-        StsdBoxContent::Hev1(_) | StsdBoxContent::Hvc1(_) => (named("HEVC/H.265 video"), "hevc"),
-        StsdBoxContent::Av01(_) => (named("AV1 video"), "av1"),
-        StsdBoxContent::Vp09(_) => (named("VP9 video"), "vp9"),
-        StsdBoxContent::Vp08(_) => (named("VP8 video"), "vp8"),
+    let what = match contents {
+        StsdBoxContent::Hev1(_) | StsdBoxContent::Hvc1(_) => named("HEVC/H.265 video"),
+        StsdBoxContent::Av01(_) => named("AV1 video"),
+        StsdBoxContent::Vp09(_) => named("VP9 video"),
+        StsdBoxContent::Vp08(_) => named("VP8 video"),
         StsdBoxContent::Unknown(fourcc) => {
             let f = fourcc.to_string();
             let name = match f.as_str() {
@@ -174,11 +174,11 @@ fn refuse_codec(path: &Path, contents: &StsdBoxContent) -> Error {
                 "avc3" => "H.264 with in-band parameter sets (avc3)",
                 _ => "this video codec",
             };
-            return unsupported(path, &format!("{name} (sample entry '{f}')"), "codec");
+            return unsupported(path, &format!("{name} (sample entry '{f}')"), false);
         }
-        _ => ("this video codec".to_string(), "codec"),
+        _ => "this video codec".to_string(),
     };
-    unsupported(path, &what, short)
+    unsupported(path, &what, false)
 }
 
 /// Refuses H.264 variants OpenH264 cannot decode, before decoding starts.
@@ -188,7 +188,7 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
         return Err(unsupported(
             path,
             &format!("{}-bit H.264 ({profile} profile)", sps.bit_depth),
-            "high bit depth",
+            false,
         ));
     }
     if sps.chroma_format_idc != 1 {
@@ -200,11 +200,11 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
         return Err(unsupported(
             path,
             &format!("H.264 with {chroma} chroma ({profile} profile)"),
-            "chroma format",
+            false,
         ));
     }
     if !sps.frame_mbs_only {
-        return Err(unsupported(path, "interlaced H.264", "interlaced"));
+        return Err(unsupported(path, "interlaced H.264", true));
     }
     Ok(())
 }
