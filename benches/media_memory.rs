@@ -115,7 +115,7 @@ fn main() {
         writer.write_frame(&frame).expect("encode");
         encode += t.elapsed();
         n += 1;
-        if n % step == 0 {
+        if n.is_multiple_of(step) {
             curve.push((n, status_mib("VmRSS")));
         }
     }
