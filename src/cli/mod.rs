@@ -21,6 +21,12 @@ enum Command {
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
+    // Ctrl-C: remove half-written outputs (their destructors will not run), exit 130 like a shell.
+    let _ = ctrlc::set_handler(|| {
+        sfumato::media::remove_partial_outputs();
+        eprintln!("interrupted; no output was written");
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
