@@ -1,5 +1,7 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod keypoints;
+
 use clap::{Parser, Subcommand};
 
 /// Animate a portrait with the motion of a driving video of a talking face.
@@ -11,7 +13,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Find faces and their 468 landmarks in a portrait; print or save them as JSON.
+    Keypoints(keypoints::KeypointsArgs),
+}
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
@@ -23,6 +28,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
+        Some(Command::Keypoints(args)) => keypoints::run(&args),
         None => 0,
     }
 }
