@@ -1,6 +1,8 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
 mod keypoints;
+mod probe;
+pub mod progress;
 
 use clap::{Parser, Subcommand};
 
@@ -14,7 +16,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Find faces and their 468 landmarks in a portrait; print or save them as JSON.
+    /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
+    Probe(probe::ProbeArgs),
+    /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
     Keypoints(keypoints::KeypointsArgs),
 }
 
@@ -28,6 +32,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
+        Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Keypoints(args)) => keypoints::run(&args),
         None => 0,
     }
