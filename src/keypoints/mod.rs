@@ -20,3 +20,5 @@ pub struct Face {
     /// The 468 mesh landmarks `[x, y, z]` in pixels.
     pub landmarks: Vec<[f32; 3]>,
 }
+
+pub mod kernels;
