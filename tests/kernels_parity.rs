@@ -4,7 +4,9 @@
 //! not multiples of the SIMD width, and the face mesh's own layer shapes.
 
 use candle_core::{Device, Result, Tensor};
-use sfumato::keypoints::kernels::{self, stock, Activation, BlazeBlock, Padding};
+use sfumato::keypoints::kernels::{
+    self, stock, with_kernel_path, BlockActivation, BlockWeights, KernelPath, Padding,
+};
 
 /// Deterministic pseudo-random tensor with values in [-1, 1) (xorshift; no seeding of candle's
 /// global RNG needed).
@@ -192,22 +194,32 @@ fn blaze_block_matches_stock() -> Result<()> {
     ];
     for (i, &(n, cin, cout, size, stride, use_prelu)) in cases.iter().enumerate() {
         let seed = 300 + 10 * i as u64;
-        let act = if use_prelu {
-            Activation::PRelu(random(&[1, 1, cout], seed + 5))
-        } else {
-            Activation::Relu
-        };
-        let block = BlazeBlock::new(
-            random(&[cin, 1, 3, 3], seed),
-            random(&[cin], seed + 1),
+        let (dw_weight, dw_bias) = (random(&[cin, 1, 3, 3], seed), random(&[cin], seed + 1));
+        let (pw_weight, pw_bias) = (
             random(&[cout, cin, 1, 1], seed + 2),
             random(&[cout], seed + 3),
-            stride,
-            act,
-        )?;
+        );
+        let weights = BlockWeights {
+            dw_weight: &dw_weight,
+            dw_bias: &dw_bias,
+            pw_weight: &pw_weight,
+            pw_bias: &pw_bias,
+        };
+        let slope = random(&[1, 1, cout], seed + 5);
+        let act = if use_prelu {
+            BlockActivation::PRelu(&slope)
+        } else {
+            BlockActivation::Relu
+        };
         let x = random(&[n, cin, size, size], seed + 4);
         let what = format!("block {n}x{cin}->{cout} {size}² s{stride} prelu={use_prelu}");
-        assert_close(&what, &block.forward(&x)?, &block.forward_stock(&x)?);
+        let fast = kernels::blaze_block(&x, weights, stride, act)?;
+        assert_close(&what, &fast, &stock::blaze_block(&x, weights, stride, act)?);
+        // The stock switch routes the same call through the reference composition.
+        let switched = with_kernel_path(KernelPath::Stock, || {
+            kernels::blaze_block(&x, weights, stride, act)
+        })?;
+        assert_close(&what, &switched, &fast);
     }
     Ok(())
 }
@@ -233,13 +245,13 @@ fn bad_shapes_are_errors_not_panics() {
     )
     .is_err());
     assert!(kernels::add_padded(&random(&[1, 2, 5, 5], 4), &x).is_err());
-    assert!(BlazeBlock::new(
-        random(&[4, 1, 3, 3], 1),
-        random(&[4], 2),
-        random(&[2, 4, 1, 1], 3),
-        random(&[2], 4),
-        1,
-        Activation::Relu,
-    )
-    .is_err());
+    let (dw_weight, dw_bias) = (random(&[4, 1, 3, 3], 1), random(&[4], 2));
+    let (pw_weight, pw_bias) = (random(&[2, 4, 1, 1], 3), random(&[2], 4));
+    let narrowing = BlockWeights {
+        dw_weight: &dw_weight,
+        dw_bias: &dw_bias,
+        pw_weight: &pw_weight,
+        pw_bias: &pw_bias,
+    };
+    assert!(kernels::blaze_block(&x, narrowing, 1, BlockActivation::Relu).is_err());
 }

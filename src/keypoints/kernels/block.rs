@@ -9,158 +9,136 @@ use super::geometry::{Padding, Window};
 use super::matmul::{fill_bias, matmul_acc};
 use super::pool::max_pool_planes;
 use super::stock;
-use super::storage::{f32_slice, fast_path, nchw, to_f32_vec};
+use super::storage::{f32_slice, fast_path, nchw, storage_f32};
+
+/// The weights of one block, borrowed from the network's layers.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockWeights<'a> {
+    /// Depthwise filters `[Cin, 1, k, k]`, k = 3 or 5.
+    pub dw_weight: &'a Tensor,
+    /// Depthwise bias `[Cin]`.
+    pub dw_bias: &'a Tensor,
+    /// Pointwise weights `[Cout, Cin, 1, 1]`, `Cout >= Cin`.
+    pub pw_weight: &'a Tensor,
+    /// Pointwise bias `[Cout]`.
+    pub pw_bias: &'a Tensor,
+}
 
 /// The activation that ends a block.
-#[derive(Debug, Clone)]
-pub enum Activation {
+#[derive(Debug, Clone, Copy)]
+pub enum BlockActivation<'a> {
     /// `max(x, 0)` (BlazeFace detectors).
     Relu,
-    /// Per-channel PReLU with one slope per output channel (face mesh).
-    PRelu(Tensor),
+    /// PReLU with one slope per output channel (`Cout` values, any shape; face mesh).
+    PRelu(&'a Tensor),
 }
 
-/// A BlazeBlock: `act(pointwise(depthwise(x)) + pad_channels(skip(x)))` where `skip` is the
-/// identity at stride 1 and a 2x2 max pool at stride 2, and the depthwise uses TFLite SAME
-/// padding. Built once from the layer's weights; [`BlazeBlock::forward`] runs the fused CPU
-/// kernel, [`BlazeBlock::forward_stock`] the stock candle composition.
-#[derive(Debug, Clone)]
-pub struct BlazeBlock {
-    dw_w: Tensor,
-    dw_b: Tensor,
-    pw_w: Tensor,
-    pw_b: Tensor,
-    act: Activation,
-    fused: Fused,
-}
-
-impl BlazeBlock {
-    /// A block from depthwise filters `[Cin, 1, k, k]` and bias `[Cin]`, pointwise weights
-    /// `[Cout, Cin, 1, 1]` and bias `[Cout]` (`Cout >= Cin`), `stride` 1 or 2, activation `act`.
-    pub fn new(
-        dw_w: Tensor,
-        dw_b: Tensor,
-        pw_w: Tensor,
-        pw_b: Tensor,
-        stride: usize,
-        act: Activation,
-    ) -> Result<Self> {
-        let (cin, k) = match dw_w.dims() {
-            &[c, 1, kh, kw] if kh == kw && (kh == 3 || kh == 5) => (c, kh),
-            dims => bail!("BlazeBlock: depthwise filters {dims:?} are not [C, 1, 3|5, 3|5]"),
-        };
-        let cout = match pw_w.dims() {
-            &[o, i, 1, 1] if i == cin && o >= cin => o,
-            dims => {
-                bail!("BlazeBlock: pointwise weights {dims:?} are not [Cout >= {cin}, {cin}, 1, 1]")
-            }
-        };
-        if dw_b.dims() != [cin] || pw_b.dims() != [cout] {
+/// A BlazeBlock on `x` `[N, Cin, H, W]`: `act(pointwise(depthwise(x)) + pad_channels(skip))`
+/// where the skip is `x` at stride 1 and its 2x2 max pool at stride 2, and the depthwise uses
+/// TFLite SAME padding. One fused kernel on the fast path, else [`stock::blaze_block`].
+pub fn blaze_block(
+    x: &Tensor,
+    weights: BlockWeights<'_>,
+    stride: usize,
+    act: BlockActivation<'_>,
+) -> Result<Tensor> {
+    let (_, cin, _, _) = nchw("blaze_block", x)?;
+    let k = match weights.dw_weight.dims() {
+        &[c, 1, kh, kw] if c == cin && kh == kw && (kh == 3 || kh == 5) => kh,
+        dims => bail!("blaze_block: depthwise filters {dims:?} are not [{cin}, 1, 3|5, 3|5]"),
+    };
+    let cout = match weights.pw_weight.dims() {
+        &[o, i, 1, 1] if i == cin && o >= cin => o,
+        dims => {
+            bail!("blaze_block: pointwise weights {dims:?} are not [Cout >= {cin}, {cin}, 1, 1]")
+        }
+    };
+    if weights.dw_bias.dims() != [cin] || weights.pw_bias.dims() != [cout] {
+        bail!(
+            "blaze_block: biases {:?} and {:?} do not match {cin} -> {cout} channels",
+            weights.dw_bias.dims(),
+            weights.pw_bias.dims()
+        );
+    }
+    if !(stride == 1 || stride == 2) {
+        bail!("blaze_block: stride {stride} is not 1 or 2");
+    }
+    let slope = match act {
+        BlockActivation::PRelu(s) if s.elem_count() != cout => {
             bail!(
-                "BlazeBlock: biases {:?} and {:?} do not match {cin} -> {cout} channels",
-                dw_b.dims(),
-                pw_b.dims()
-            );
-        }
-        if !(stride == 1 || stride == 2) {
-            bail!("BlazeBlock: stride {stride} is not 1 or 2");
-        }
-        let slope = match &act {
-            Activation::Relu => None,
-            Activation::PRelu(s) if s.elem_count() == cout => Some(to_f32_vec(s)?),
-            Activation::PRelu(s) => bail!(
-                "BlazeBlock: {} PReLU slopes for {cout} channels",
+                "blaze_block: {} PReLU slopes for {cout} channels",
                 s.elem_count()
-            ),
-        };
-        let fused = Fused {
-            k,
-            stride,
-            cin,
-            cout,
-            dw_w: to_f32_vec(&dw_w)?,
-            dw_b: to_f32_vec(&dw_b)?,
-            pw_w: to_f32_vec(&pw_w)?,
-            pw_b: to_f32_vec(&pw_b)?,
-            slope,
-        };
-        Ok(BlazeBlock {
-            dw_w,
-            dw_b,
-            pw_w,
-            pw_b,
-            act,
-            fused,
-        })
-    }
-
-    /// Runs the block on `x` `[N, Cin, H, W]`: fused CPU kernel for `f32` on the CPU, else the
-    /// stock composition.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (_, c, _, _) = nchw("BlazeBlock", x)?;
-        if c != self.fused.cin {
-            bail!(
-                "BlazeBlock: input has {c} channels, the block expects {}",
-                self.fused.cin
-            );
+            )
         }
-        if !fast_path(&[x]) {
-            return self.forward_stock(x);
-        }
-        x.contiguous()?.apply_op1_no_bwd(&self.fused)
+        BlockActivation::PRelu(s) => Some(s.flatten_all()?.contiguous()?),
+        BlockActivation::Relu => None,
+    };
+    let all = [
+        x,
+        weights.dw_weight,
+        weights.dw_bias,
+        weights.pw_weight,
+        weights.pw_bias,
+    ];
+    if !(fast_path(&all) && slope.as_ref().is_none_or(|s| fast_path(&[s]))) {
+        return stock::blaze_block(x, weights, stride, act);
     }
-
-    /// Runs the block as a composition of stock candle ops (the reference in parity tests).
-    pub fn forward_stock(&self, x: &Tensor) -> Result<Tensor> {
-        let stride = self.fused.stride;
-        let y = stock::depthwise(x, &self.dw_w, &self.dw_b, stride, Padding::Same)?;
-        let y = stock::pointwise(&y, &self.pw_w, &self.pw_b)?;
-        let skip = match stride {
-            1 => x.clone(),
-            _ => stock::max_pool2(x, Padding::Same)?,
-        };
-        let y = stock::add_padded(&y, &skip)?;
-        match &self.act {
-            Activation::Relu => y.relu(),
-            Activation::PRelu(slope) => stock::prelu(&y, &slope.flatten_all()?),
-        }
-    }
+    let weights = BlockWeights {
+        dw_weight: &weights.dw_weight.contiguous()?,
+        dw_bias: &weights.dw_bias.contiguous()?,
+        pw_weight: &weights.pw_weight.contiguous()?,
+        pw_bias: &weights.pw_bias.contiguous()?,
+    };
+    x.contiguous()?.apply_op1_no_bwd(&FusedBlock {
+        weights,
+        slope: slope.as_ref(),
+        k,
+        stride,
+    })
 }
 
-/// The fused kernel, with its weights copied out of the tensors once at construction.
-#[derive(Debug, Clone)]
-struct Fused {
+/// The fused kernel behind [`blaze_block`]; reads its weights straight from their storage.
+struct FusedBlock<'a> {
+    weights: BlockWeights<'a>,
+    slope: Option<&'a Tensor>,
     k: usize,
     stride: usize,
-    cin: usize,
-    cout: usize,
-    dw_w: Vec<f32>,
-    dw_b: Vec<f32>,
-    pw_w: Vec<f32>,
-    pw_b: Vec<f32>,
-    slope: Option<Vec<f32>>,
 }
 
-impl CustomOp1 for Fused {
+impl CustomOp1 for FusedBlock<'_> {
     fn name(&self) -> &'static str {
         "sfumato-blaze-block"
     }
 
     fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
+        let op = self.name();
         let (n, cin, h, w) = xl.shape().dims4()?;
-        let win = Window::new(self.name(), (h, w), self.k, self.stride, Padding::Same)?;
-        let pool = Window::new(self.name(), (h, w), 2, 2, Padding::Same)?;
-        let x = f32_slice(self.name(), xs, xl)?;
-        let area = win.out_area();
+        let win = Window::new(op, (h, w), self.k, self.stride, Padding::Same)?;
+        let pool = Window::new(op, (h, w), 2, 2, Padding::Same)?;
+        let x = f32_slice(op, xs, xl)?;
+        let (dw_ws, dw_wl) = self.weights.dw_weight.storage_and_layout();
+        let (dw_bs, dw_bl) = self.weights.dw_bias.storage_and_layout();
+        let (pw_ws, pw_wl) = self.weights.pw_weight.storage_and_layout();
+        let (pw_bs, pw_bl) = self.weights.pw_bias.storage_and_layout();
+        let dw_w = storage_f32(op, &dw_ws, dw_wl)?;
+        let dw_b = storage_f32(op, &dw_bs, dw_bl)?;
+        let pw_w = storage_f32(op, &pw_ws, pw_wl)?;
+        let pw_b = storage_f32(op, &pw_bs, pw_bl)?;
+        let slope_storage = self.slope.map(|s| s.storage_and_layout());
+        let slope = match &slope_storage {
+            Some((s, l)) => Some(storage_f32(op, s, l)?),
+            None => None,
+        };
+        let (cout, area) = (pw_b.len(), win.out_area());
         let mut dw = vec![0f32; cin * area];
         let mut pooled = vec![0f32; if self.stride == 2 { cin * area } else { 0 }];
-        let mut out = vec![0f32; n * self.cout * area];
+        let mut out = vec![0f32; n * cout * area];
         for (src, dst) in x
             .chunks_exact(cin * h * w)
-            .zip(out.chunks_exact_mut(self.cout * area))
+            .zip(out.chunks_exact_mut(cout * area))
         {
-            depthwise_planes(src, &self.dw_w, &self.dw_b, &win, &mut dw);
-            fill_bias(dst, &self.pw_b, area);
+            depthwise_planes(src, dw_w, dw_b, &win, &mut dw);
+            fill_bias(dst, pw_b, area);
             let skip = if self.stride == 2 {
                 max_pool_planes(src, &pool, &mut pooled);
                 &pooled
@@ -168,15 +146,15 @@ impl CustomOp1 for Fused {
                 src
             };
             add_in_place(&mut dst[..cin * area], skip);
-            matmul_acc(dst, &self.pw_w, &dw, self.cout, area, cin);
-            match &self.slope {
+            matmul_acc(dst, pw_w, &dw, cout, area, cin);
+            match slope {
                 Some(slope) => prelu_planes(dst, slope, area),
                 None => relu_in_place(dst),
             }
         }
         Ok((
             CpuStorage::F32(out),
-            Shape::from((n, self.cout, win.rows.out, win.cols.out)),
+            Shape::from((n, cout, win.rows.out, win.cols.out)),
         ))
     }
 }

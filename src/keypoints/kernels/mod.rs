@@ -17,7 +17,9 @@
 //! - [`conv2d`]: dense convolution (im2col + matrix product) + bias, for stems and heads.
 //! - [`prelu`]: per-channel PReLU; [`add_padded`]: residual add with zero-padded channels;
 //!   [`max_pool2`]: 2x2 stride-2 max pool.
-//! - [`BlazeBlock`]: the fused residual block (depthwise, pointwise, skip, activation).
+//! - [`blaze_block`]: the fused residual block (depthwise, pointwise, skip, activation).
+//!
+//! Which implementation runs is chosen per thread with [`with_kernel_path`] (default: fast).
 
 mod block;
 mod conv;
@@ -25,16 +27,18 @@ mod depthwise;
 mod elementwise;
 mod geometry;
 mod matmul;
+mod path;
 mod pointwise;
 mod pool;
 mod simd;
 pub mod stock;
 mod storage;
 
-pub use block::{Activation, BlazeBlock};
+pub use block::{blaze_block, BlockActivation, BlockWeights};
 pub use conv::conv2d;
 pub use depthwise::depthwise;
 pub use elementwise::{add_padded, prelu};
 pub use geometry::Padding;
+pub use path::{kernel_path, with_kernel_path, KernelPath};
 pub use pointwise::pointwise;
 pub use pool::max_pool2;

@@ -3,6 +3,7 @@
 
 use candle_core::{Result, Tensor};
 
+use super::block::{BlockActivation, BlockWeights};
 use super::geometry::{Padding, Window};
 use super::storage::nchw;
 
@@ -71,4 +72,25 @@ pub fn max_pool2(x: &Tensor, padding: Padding) -> Result<Tensor> {
         Padding::Valid => x.clone(),
     };
     x.max_pool2d(2)
+}
+
+/// Reference for [`super::blaze_block`]: depthwise, pointwise, max-pooled (stride 2) and
+/// channel-padded skip, activation, each a stock composition.
+pub fn blaze_block(
+    x: &Tensor,
+    weights: BlockWeights<'_>,
+    stride: usize,
+    act: BlockActivation<'_>,
+) -> Result<Tensor> {
+    let y = depthwise(x, weights.dw_weight, weights.dw_bias, stride, Padding::Same)?;
+    let y = pointwise(&y, weights.pw_weight, weights.pw_bias)?;
+    let skip = match stride {
+        1 => x.clone(),
+        _ => max_pool2(x, Padding::Same)?,
+    };
+    let y = add_padded(&y, &skip)?;
+    match act {
+        BlockActivation::Relu => y.relu(),
+        BlockActivation::PRelu(slope) => prelu(&y, &slope.flatten_all()?),
+    }
 }

@@ -1,6 +1,8 @@
 //! Access to the `f32` data behind candle tensors for the custom ops.
 
-use candle_core::{bail, CpuStorage, DType, Layout, Result, Tensor};
+use candle_core::{bail, CpuStorage, DType, Layout, Result, Storage, Tensor};
+
+use super::path::{kernel_path, KernelPath};
 
 /// The contiguous `f32` slice a custom op's argument points at.
 pub(crate) fn f32_slice<'a>(
@@ -17,17 +19,26 @@ pub(crate) fn f32_slice<'a>(
     }
 }
 
-/// Whether the fast CPU path applies to all of `tensors` (f32 on the CPU); otherwise callers run
-/// the stock composition.
+/// Whether the fast CPU path applies: selected on this thread ([`kernel_path`]) and all of
+/// `tensors` are f32 on the CPU. Otherwise callers run the stock composition.
 pub(crate) fn fast_path(tensors: &[&Tensor]) -> bool {
-    tensors
-        .iter()
-        .all(|t| t.device().is_cpu() && t.dtype() == DType::F32)
+    kernel_path() == KernelPath::Fast
+        && tensors
+            .iter()
+            .all(|t| t.device().is_cpu() && t.dtype() == DType::F32)
 }
 
-/// A tensor's values as a flat `Vec<f32>` in row-major order (weights copied once at load time).
-pub(crate) fn to_f32_vec(t: &Tensor) -> Result<Vec<f32>> {
-    t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()
+/// The contiguous `f32` data of a tensor's storage (from [`Tensor::storage_and_layout`], whose
+/// guard must outlive the slice), for ops that read weights beyond their three arguments.
+pub(crate) fn storage_f32<'a>(
+    op: &str,
+    storage: &'a Storage,
+    layout: &Layout,
+) -> Result<&'a [f32]> {
+    match storage {
+        Storage::Cpu(cpu) => f32_slice(op, cpu, layout),
+        _ => bail!("{op}: expected a CPU tensor"),
+    }
 }
 
 /// The four dimensions of an NCHW tensor, or an error naming `op`.
