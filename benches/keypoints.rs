@@ -16,24 +16,14 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Deterministic pseudo-random tensor with values in ±`scale`.
-fn random(shape: &[usize], seed: u64, scale: f32) -> Tensor {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let n: usize = shape.iter().product();
-    let data: Vec<f32> = (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 / (1u64 << 23) as f32 - 1.0) * scale
-        })
-        .collect();
-    Tensor::from_vec(data, shape, &Device::Cpu).expect("random tensor")
+/// Uniform random tensor in ±`scale` (speed does not depend on the values).
+fn random(shape: &[usize], scale: f32) -> Tensor {
+    Tensor::rand(-scale, scale, shape, &Device::Cpu).expect("random tensor")
 }
 
 /// A network input: the astronaut fixture crop (NHWC in `../shared`) when present, else
 /// deterministic noise in the same range (speed does not depend on the pixel values).
-fn input(key: &str, size: usize, seed: u64) -> Tensor {
+fn input(key: &str, size: usize) -> Tensor {
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/fixtures/mediapipe/astronaut.safetensors");
     match candle_core::safetensors::load(&fixture, &Device::Cpu) {
@@ -41,7 +31,7 @@ fn input(key: &str, size: usize, seed: u64) -> Tensor {
             .permute((0, 3, 1, 2))
             .and_then(|t| t.contiguous())
             .expect("fixture input"),
-        _ => random(&[1, 3, size, size], seed, 1.0),
+        _ => random(&[1, 3, size, size], 1.0),
     }
 }
 
@@ -49,7 +39,7 @@ fn networks(c: &mut Criterion) {
     let fm = FaceMesh::load().expect("weights load");
     let paths = [("stock", KernelPath::Stock), ("fast", KernelPath::Fast)];
 
-    let x = input("mesh.input", 192, 7);
+    let x = input("mesh.input", 192);
     let mut g = c.benchmark_group("mesh");
     for (name, path) in paths {
         g.bench_function(name, |bn| {
@@ -58,7 +48,7 @@ fn networks(c: &mut Criterion) {
     }
     g.finish();
 
-    let x = input("det_short.input", 128, 8);
+    let x = input("det_short.input", 128);
     let mut g = c.benchmark_group("detector");
     for (name, path) in paths {
         g.bench_function(name, |bn| {
@@ -76,9 +66,9 @@ fn networks(c: &mut Criterion) {
 fn layers(c: &mut Criterion) {
     let mut g = c.benchmark_group("op");
     for &(ch, size, stride) in &[(16, 96, 1), (16, 96, 2), (64, 24, 1), (128, 12, 1)] {
-        let x = random(&[1, ch, size, size], 1, 1.0);
-        let w = random(&[ch, 1, 3, 3], 2, 0.5);
-        let b = random(&[ch], 3, 0.5);
+        let x = random(&[1, ch, size, size], 1.0);
+        let w = random(&[ch, 1, 3, 3], 0.5);
+        let b = random(&[ch], 0.5);
         let name = format!("depthwise3x3/{ch}x{size}²/s{stride}");
         g.bench_function(format!("{name}/stock"), |bn| {
             bn.iter(|| stock::depthwise(black_box(&x), &w, &b, stride, Padding::Same).unwrap())
@@ -88,9 +78,9 @@ fn layers(c: &mut Criterion) {
         });
     }
     for &(cin, cout, size) in &[(16, 16, 96), (32, 32, 48), (128, 128, 12)] {
-        let x = random(&[1, cin, size, size], 4, 1.0);
-        let w = random(&[cout, cin, 1, 1], 5, 0.2);
-        let b = random(&[cout], 6, 0.5);
+        let x = random(&[1, cin, size, size], 1.0);
+        let w = random(&[cout, cin, 1, 1], 0.2);
+        let b = random(&[cout], 0.5);
         let name = format!("pointwise/{cin}-{cout}x{size}²");
         g.bench_function(format!("{name}/stock"), |bn| {
             bn.iter(|| stock::pointwise(black_box(&x), &w, &b).unwrap())
@@ -99,9 +89,9 @@ fn layers(c: &mut Criterion) {
             bn.iter(|| kernels::pointwise(black_box(&x), &w, &b).unwrap())
         });
     }
-    let x = random(&[1, 3, 192, 192], 7, 1.0);
-    let w = random(&[16, 3, 3, 3], 8, 0.3);
-    let b = random(&[16], 9, 0.5);
+    let x = random(&[1, 3, 192, 192], 1.0);
+    let w = random(&[16, 3, 3, 3], 0.3);
+    let b = random(&[16], 0.5);
     g.bench_function("conv3x3s2/3-16x192²/stock", |bn| {
         bn.iter(|| stock::conv2d(black_box(&x), &w, &b, 2, Padding::Same).unwrap())
     });
@@ -109,20 +99,17 @@ fn layers(c: &mut Criterion) {
         bn.iter(|| kernels::conv2d(black_box(&x), &w, &b, 2, Padding::Same).unwrap())
     });
     for &(cin, cout, size, stride) in &[(16, 16, 96, 1), (16, 32, 96, 2)] {
-        let (dw_weight, dw_bias) = (random(&[cin, 1, 3, 3], 11, 0.5), random(&[cin], 12, 0.5));
-        let (pw_weight, pw_bias) = (
-            random(&[cout, cin, 1, 1], 13, 0.2),
-            random(&[cout], 14, 0.5),
-        );
+        let (dw_weight, dw_bias) = (random(&[cin, 1, 3, 3], 0.5), random(&[cin], 0.5));
+        let (pw_weight, pw_bias) = (random(&[cout, cin, 1, 1], 0.2), random(&[cout], 0.5));
         let weights = BlockWeights {
             dw_weight: &dw_weight,
             dw_bias: &dw_bias,
             pw_weight: &pw_weight,
             pw_bias: &pw_bias,
         };
-        let slope = random(&[cout], 15, 0.25);
+        let slope = random(&[cout], 0.25);
         let act = BlockActivation::PRelu(&slope);
-        let x = random(&[1, cin, size, size], 10, 1.0);
+        let x = random(&[1, cin, size, size], 1.0);
         let name = format!("block/{cin}-{cout}x{size}²/s{stride}");
         g.bench_function(format!("{name}/stock"), |bn| {
             bn.iter(|| stock::blaze_block(black_box(&x), weights, stride, act).unwrap())

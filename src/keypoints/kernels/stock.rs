@@ -19,7 +19,22 @@ fn add_bias(x: &Tensor, b: &Tensor) -> Result<Tensor> {
     x.broadcast_add(&b.reshape((1, b.elem_count(), 1, 1))?)
 }
 
-/// Reference for [`super::depthwise`]: explicit padding, then grouped `conv2d` and bias.
+/// Convolution with TFLite padding made explicit (candle pads symmetrically), `groups` as in
+/// candle's `conv2d`, then bias.
+fn conv_padded(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: Padding,
+    groups: usize,
+) -> Result<Tensor> {
+    let (_, _, h, wd) = nchw("conv2d", x)?;
+    let win = Window::new("conv2d", (h, wd), w.dim(2)?, stride, padding)?;
+    add_bias(&pad_spatial(x, &win)?.conv2d(w, 0, stride, 1, groups)?, b)
+}
+
+/// Reference for [`super::depthwise`]: grouped convolution, one group per channel.
 pub fn depthwise(
     x: &Tensor,
     w: &Tensor,
@@ -27,9 +42,7 @@ pub fn depthwise(
     stride: usize,
     padding: Padding,
 ) -> Result<Tensor> {
-    let (_, c, h, wd) = nchw("depthwise", x)?;
-    let win = Window::new("depthwise", (h, wd), w.dim(2)?, stride, padding)?;
-    add_bias(&pad_spatial(x, &win)?.conv2d(w, 0, stride, 1, c)?, b)
+    conv_padded(x, w, b, stride, padding, x.dim(1)?)
 }
 
 /// Reference for [`super::pointwise`]: `conv2d` with a 1x1 kernel, then bias.
@@ -37,7 +50,7 @@ pub fn pointwise(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
     add_bias(&x.conv2d(w, 0, 1, 1, 1)?, b)
 }
 
-/// Reference for [`super::conv2d`]: explicit padding, then `conv2d` and bias.
+/// Reference for [`super::conv2d`]: dense convolution.
 pub fn conv2d(
     x: &Tensor,
     w: &Tensor,
@@ -45,9 +58,7 @@ pub fn conv2d(
     stride: usize,
     padding: Padding,
 ) -> Result<Tensor> {
-    let (_, _, h, wd) = nchw("conv2d", x)?;
-    let win = Window::new("conv2d", (h, wd), w.dim(2)?, stride, padding)?;
-    add_bias(&pad_spatial(x, &win)?.conv2d(w, 0, stride, 1, 1)?, b)
+    conv_padded(x, w, b, stride, padding, 1)
 }
 
 /// Reference for [`super::prelu`]: `max(x, 0) + slope * min(x, 0)`.
