@@ -2,6 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod verify;
+mod watermark;
+
 /// Animate a portrait with the motion of a driving video of a talking face.
 #[derive(Parser, Debug)]
 #[command(name = "animate", version, about, long_about = None, args_conflicts_with_subcommands = true)]
@@ -11,7 +14,12 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Check a file for Sfumato's watermark and provenance metadata.
+    Verify(verify::VerifyArgs),
+    /// Embed or detect the watermark in a single image.
+    Watermark(watermark::WatermarkArgs),
+}
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
@@ -24,5 +32,7 @@ pub fn run() -> i32 {
     };
     match cli.command {
         None => 0,
+        Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Watermark(args)) => watermark::run(args),
     }
 }
