@@ -16,8 +16,10 @@ use super::Payload;
 /// rescale) up to 1.2 (a centre crop keeping about 70 % of the area), in steps a folding of a
 /// whole frame tolerates.
 const PERIOD_FACTORS: (f64, f64, f64) = (0.985, 1.2, 1.012);
-/// Residuals are clipped to this magnitude so that edges do not drown the pattern.
-const CLIP: f32 = 6.0;
+/// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
+const CLIP: f32 = 2.0;
+/// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
+const NOISE_FLOOR: f32 = 1.0;
 /// Synchronisation candidates that are decoded; each could pass the check by chance.
 const DECODE_ATTEMPTS: usize = 4;
 
@@ -207,14 +209,25 @@ impl Evidence {
     }
 }
 
-/// The high-frequency part of the luma, where the pattern lives, clipped at edges.
+/// The high-frequency part of the luma, where the pattern lives, divided by the local level of
+/// that part so busy textures and edges weigh no more than flat areas (the host image is the
+/// main noise, and it is far from stationary).
 fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
     let radius = ((period / CELLS as f64).round() as usize).max(1);
     let local = luma.box_mean(radius);
-    luma.data
+    let high = Plane {
+        data: luma.data.iter().zip(&local.data).map(|(a, b)| a - b).collect(),
+        ..local.clone()
+    };
+    let level = Plane {
+        data: high.data.iter().map(|v| v.abs()).collect(),
+        ..local
+    }
+    .box_mean(2 * radius);
+    high.data
         .iter()
-        .zip(&local.data)
-        .map(|(a, b)| (a - b).clamp(-CLIP, CLIP))
+        .zip(&level.data)
+        .map(|(h, l)| (h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP))
         .collect()
 }
 

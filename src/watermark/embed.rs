@@ -8,7 +8,7 @@ use super::pattern::{self, Layout, CELLS};
 use super::Payload;
 
 /// Peak amplitude (0–255 scale) of the pattern where the mask is 1.
-const STRENGTH: f32 = 6.0;
+const STRENGTH: f32 = 9.0;
 /// Lowest PSNR (dB) an embedded frame may have against its original; the strength is lowered
 /// on frames that would otherwise go below it.
 const MIN_PSNR_DB: f64 = 42.5;
