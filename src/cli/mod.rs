@@ -1,5 +1,8 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod probe;
+pub mod progress;
+
 use clap::{Parser, Subcommand};
 
 mod verify;
@@ -15,6 +18,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
+    Probe(probe::ProbeArgs),
     /// Check a file for Sfumato's watermark and provenance metadata.
     Verify(verify::VerifyArgs),
     /// Embed or detect the watermark in a single image.
@@ -31,6 +36,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
+        Some(Command::Probe(args)) => probe::run(&args),
         None => 0,
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Watermark(args)) => watermark::run(args),
