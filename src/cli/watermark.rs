@@ -61,13 +61,13 @@ fn execute(args: WatermarkArgs) -> Result<()> {
                 })?,
                 None => Payload::for_export(),
             };
-            let mut img = watermark::image_io::read_rgb(&input)?;
+            let mut img = sfumato::media::load_portrait(&input)?;
             Marker::new(payload).embed(&mut img);
             watermark::image_io::write_png(&input, &output, &img, None)?;
             println!("{payload}");
         }
         Action::Detect { input } => {
-            let img = watermark::image_io::read_rgb(&input)?;
+            let img = sfumato::media::load_portrait(&input)?;
             let detection = watermark::detect(&img);
             eprintln!("sync score {:.1}", detection.sync_score);
             match detection.payload {

@@ -68,7 +68,9 @@ fn check_value(payload: u32, key: u64) -> u64 {
 
 fn whitening(key: u64) -> Vec<u8> {
     let mut ks = KeyStream::new(key, 0x77_6869_7465);
-    (0..INFO_BITS).map(|_| (ks.next_u64() >> 63) as u8).collect()
+    (0..INFO_BITS)
+        .map(|_| (ks.next_u64() >> 63) as u8)
+        .collect()
 }
 
 fn viterbi(soft: &[f32]) -> Vec<u8> {
@@ -90,7 +92,13 @@ fn viterbi(soft: &[f32]) -> Vec<u8> {
                 let gain: f32 = POLYS
                     .iter()
                     .zip(s)
-                    .map(|(&p, &v)| if (reg & p).count_ones() & 1 == 0 { v } else { -v })
+                    .map(|(&p, &v)| {
+                        if (reg & p).count_ones() & 1 == 0 {
+                            v
+                        } else {
+                            -v
+                        }
+                    })
                     .sum();
                 let ns = (reg as usize) & (STATES - 1);
                 if m + gain > next[ns] {
@@ -117,7 +125,9 @@ mod tests {
     use super::*;
 
     fn soft_of(bits: &[u8]) -> Vec<f32> {
-        bits.iter().map(|&b| if b == 0 { 1.0 } else { -1.0 }).collect()
+        bits.iter()
+            .map(|&b| if b == 0 { 1.0 } else { -1.0 })
+            .collect()
     }
 
     #[test]

@@ -12,16 +12,20 @@ use super::luma::Plane;
 use super::pattern::{self, bin_weights, Cell, Layout, BINS, BINS_PER_CELL, CELLS};
 use super::Payload;
 
-/// Tile periods tried, relative to the period the frame's size implies: 1 (no crop or a whole
-/// rescale) up to 1.2 (a centre crop keeping about 70 % of the area), in steps a folding of a
-/// whole frame tolerates.
-const PERIOD_FACTORS: (f64, f64, f64) = (0.985, 1.2, 1.012);
+/// Tile periods tried, relative to the period the frame's size implies: `STEP^k` for k in the
+/// range, from just under 1 (no crop, or a whole-frame rescale) up to about 1.2 (a centre crop
+/// keeping about 70 % of the area); steps small enough that a whole frame still folds coherently.
+const PERIOD_STEP: f64 = 1.012;
+const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=15;
 /// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
 const CLIP: f32 = 2.0;
 /// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
 const NOISE_FLOOR: f32 = 1.0;
-/// Synchronisation candidates that are decoded; each could pass the check by chance.
-const DECODE_ATTEMPTS: usize = 4;
+/// Synchronisation candidates that are decoded; each could pass the check by chance. The
+/// strongest peaks are tried, then the frame as exported (no crop, any whole-frame rescale),
+/// which needs no synchronisation and so still decodes when the sync pattern is too faint.
+const SYNC_ATTEMPTS: usize = 4;
+const DECODE_ATTEMPTS: usize = SYNC_ATTEMPTS + 1;
 
 /// The outcome of a detection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,9 +93,11 @@ impl Detector {
             })
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let as_exported = (0.0, evidence.unscaled_index(), 0);
         let payload = candidates
             .iter()
-            .take(DECODE_ATTEMPTS)
+            .take(SYNC_ATTEMPTS)
+            .chain(std::iter::once(&as_exported))
             .find_map(|&(_, i, shift)| self.decode(&evidence.folds[i], shift));
         Detection {
             payload,
@@ -113,7 +119,11 @@ impl Detector {
         fft2(&mut spec, BINS, true);
         let n = spec.len() as f64;
         let mean = spec.iter().map(|c| c.0 as f64).sum::<f64>() / n;
-        let var = spec.iter().map(|c| (c.0 as f64 - mean).powi(2)).sum::<f64>() / n;
+        let var = spec
+            .iter()
+            .map(|c| (c.0 as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         let (best, peak) = spec
             .iter()
             .enumerate()
@@ -167,13 +177,7 @@ impl Evidence {
     /// Empty evidence for frames of `width`×`height`.
     pub fn new(width: u32, height: u32) -> Self {
         let base = pattern::tile_period(width, height);
-        let (lo, hi, step) = PERIOD_FACTORS;
-        let mut periods = Vec::new();
-        let mut f = lo;
-        while f <= hi {
-            periods.push(base * f);
-            f *= step;
-        }
+        let periods: Vec<f64> = PERIOD_STEPS.map(|k| base * PERIOD_STEP.powi(k)).collect();
         Evidence {
             width,
             height,
@@ -188,7 +192,10 @@ impl Evidence {
         if img.dimensions() != (self.width, self.height) {
             return false;
         }
-        let residual = whiten(&Plane::luma(img), pattern::tile_period(self.width, self.height));
+        let residual = whiten(
+            &Plane::luma(img),
+            pattern::tile_period(self.width, self.height),
+        );
         for (period, fold) in self.periods.iter().zip(self.folds.iter_mut()) {
             let cols = bin_index(self.width, *period);
             let rows = bin_index(self.height, *period);
@@ -201,6 +208,11 @@ impl Evidence {
         }
         self.frames += 1;
         true
+    }
+
+    /// The index of the fold at the period the frame's size implies (factor 1).
+    fn unscaled_index(&self) -> usize {
+        (-PERIOD_STEPS.start()) as usize
     }
 
     /// Frames added so far.
@@ -216,7 +228,12 @@ fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
     let radius = ((period / CELLS as f64).round() as usize).max(1);
     let local = luma.box_mean(radius);
     let high = Plane {
-        data: luma.data.iter().zip(&local.data).map(|(a, b)| a - b).collect(),
+        data: luma
+            .data
+            .iter()
+            .zip(&local.data)
+            .map(|(a, b)| a - b)
+            .collect(),
         ..local.clone()
     };
     let level = Plane {

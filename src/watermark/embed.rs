@@ -78,7 +78,10 @@ fn axis(len: u32, period: f64) -> Vec<(usize, f32)> {
         .map(|i| {
             let u = (i as f64 + 0.5) / cell;
             let c = u.floor();
-            ((c as i64).rem_euclid(CELLS as i64) as usize, pattern::shaping(u - c))
+            (
+                (c as i64).rem_euclid(CELLS as i64) as usize,
+                pattern::shaping(u - c),
+            )
         })
         .collect()
 }

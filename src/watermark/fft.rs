@@ -71,7 +71,9 @@ mod tests {
     #[test]
     fn matches_direct_dft_and_inverts() {
         let n = 16;
-        let input: Vec<Complex> = (0..n).map(|i| ((i * i % 7) as f32, (i % 3) as f32)).collect();
+        let input: Vec<Complex> = (0..n)
+            .map(|i| ((i * i % 7) as f32, (i % 3) as f32))
+            .collect();
         let mut data = input.clone();
         fft(&mut data, false);
         for (k, &(re, im)) in data.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! Reading still images and writing marked PNGs safely (temporary file, then rename), with an
+//! Writing marked PNGs safely (temporary file, then rename), with an
 //! optional XMP packet in an iTXt chunk.
 
 use std::io::BufWriter;
@@ -8,18 +8,6 @@ use image::RgbImage;
 
 use crate::error::io_error;
 use crate::{Error, Result};
-
-/// Reads any still image the `image` crate decodes (PNG, JPEG, GIF's first frame…) as RGB.
-pub fn read_rgb(path: &Path) -> Result<RgbImage> {
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| io_error(path, e))?
-        .with_guessed_format()
-        .map_err(|e| io_error(path, e))?;
-    let img = reader
-        .decode()
-        .map_err(|e| Error::bad_input(path, format!("cannot read this image: {e}")))?;
-    Ok(img.to_rgb8())
-}
 
 /// Writes `img` as PNG to `output` via a temporary file in the same folder, refusing to
 /// overwrite `input`; `xmp` goes into an `XML:com.adobe.xmp` iTXt chunk.
@@ -36,7 +24,8 @@ pub fn write_png(input: &Path, output: &Path, img: &RgbImage, xmp: Option<&str>)
         .unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io_error(dir, e))?;
     {
-        let mut encoder = png::Encoder::new(BufWriter::new(tmp.as_file()), img.width(), img.height());
+        let mut encoder =
+            png::Encoder::new(BufWriter::new(tmp.as_file()), img.width(), img.height());
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         if let Some(xmp) = xmp {
@@ -44,14 +33,15 @@ pub fn write_png(input: &Path, output: &Path, img: &RgbImage, xmp: Option<&str>)
                 .add_itxt_chunk("XML:com.adobe.xmp".into(), xmp.into())
                 .map_err(|e| Error::failed(output, e))?;
         }
-        let mut writer = encoder.write_header().map_err(|e| Error::failed(output, e))?;
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| Error::failed(output, e))?;
         writer
             .write_image_data(img.as_raw())
             .map_err(|e| Error::failed(output, e))?;
         writer.finish().map_err(|e| Error::failed(output, e))?;
     }
-    tmp.persist(output)
-        .map_err(|e| io_error(output, e.error))?;
+    tmp.persist(output).map_err(|e| io_error(output, e.error))?;
     Ok(())
 }
 

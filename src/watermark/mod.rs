@@ -19,13 +19,16 @@ mod key;
 mod luma;
 mod pattern;
 mod payload;
+mod verify;
 
 pub mod image_io;
+pub mod xmp;
 
 pub use detect::{Detection, Detector, Evidence};
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};
+pub use verify::{verify_file, Report, MAX_FRAMES};
 
 /// Detects the Sfumato watermark in one image.
 pub fn detect(img: &image::RgbImage) -> Detection {

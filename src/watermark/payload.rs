@@ -44,8 +44,12 @@ impl Payload {
     /// The tool version and export id, if this payload has Sfumato's export layout.
     pub fn export_fields(self) -> Option<(String, u16)> {
         let [marker, version, hi, lo] = self.0.to_be_bytes();
-        (marker == SYNTHETIC_MARKER)
-            .then(|| (format!("{}.{}", version >> 4, version & 15), u16::from_be_bytes([hi, lo])))
+        (marker == SYNTHETIC_MARKER).then(|| {
+            (
+                format!("{}.{}", version >> 4, version & 15),
+                u16::from_be_bytes([hi, lo]),
+            )
+        })
     }
 
     /// A short human description of the payload's fields.
