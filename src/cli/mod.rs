@@ -3,6 +3,8 @@
 mod keypoints;
 mod probe;
 pub mod progress;
+mod verify;
+mod watermark;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +22,10 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
     Keypoints(keypoints::KeypointsArgs),
+    /// Check a file for Sfumato's watermark and provenance metadata.
+    Verify(verify::VerifyArgs),
+    /// Embed or detect the watermark in a single image.
+    Watermark(watermark::WatermarkArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -35,5 +41,7 @@ pub fn run() -> i32 {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Keypoints(args)) => keypoints::run(&args),
         None => 0,
+        Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Watermark(args)) => watermark::run(args),
     }
 }
