@@ -1,8 +1,9 @@
 //! The convolutional building blocks shared by the TPSMM networks (official `modules/util.py`):
 //! instance norm, down/up/same blocks, the pre-activation residual block and the hourglass.
 
+use super::conv::SameConv;
 use candle_core::{Module, Result, Tensor, D};
-use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// `InstanceNorm2d(affine=True)` at inference: per-sample, per-channel normalisation over the
 /// spatial dims (biased variance, eps 1e-5), then a learned per-channel scale and shift.
@@ -42,19 +43,10 @@ impl Module for InstanceNorm {
     }
 }
 
-/// A conv with bias, stride 1 and "same" zero padding for an odd kernel.
-pub fn same_conv(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Conv2d> {
-    let cfg = Conv2dConfig {
-        padding: k / 2,
-        ..Default::default()
-    };
-    candle_nn::conv2d(cin, cout, k, cfg, vb)
-}
-
 /// conv -> instance norm -> ReLU (`SameBlock2d`).
 #[derive(Debug, Clone)]
 pub struct SameBlock {
-    conv: Conv2d,
+    conv: SameConv,
     norm: InstanceNorm,
 }
 
@@ -62,7 +54,7 @@ impl SameBlock {
     /// Loads `conv.*` and `norm.*`.
     pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
         Ok(SameBlock {
-            conv: same_conv(cin, cout, k, vb.pp("conv"))?,
+            conv: SameConv::new(cin, cout, k, vb.pp("conv"))?,
             norm: InstanceNorm::new(cout, vb.pp("norm"))?,
         })
     }
@@ -113,9 +105,9 @@ impl Module for UpBlock {
 #[derive(Debug, Clone)]
 pub struct ResBlock {
     norm1: InstanceNorm,
-    conv1: Conv2d,
+    conv1: SameConv,
     norm2: InstanceNorm,
-    conv2: Conv2d,
+    conv2: SameConv,
 }
 
 impl ResBlock {
@@ -123,9 +115,9 @@ impl ResBlock {
     pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
         Ok(ResBlock {
             norm1: InstanceNorm::new(channels, vb.pp("norm1"))?,
-            conv1: same_conv(channels, channels, 3, vb.pp("conv1"))?,
+            conv1: SameConv::new(channels, channels, 3, vb.pp("conv1"))?,
             norm2: InstanceNorm::new(channels, vb.pp("norm2"))?,
-            conv2: same_conv(channels, channels, 3, vb.pp("conv2"))?,
+            conv2: SameConv::new(channels, channels, 3, vb.pp("conv2"))?,
         })
     }
 }

@@ -1,12 +1,13 @@
 //! Dense motion network (`dense_motion_network`): from the source image and the two keypoint
 //! sets, the per-pixel backward deformation and the four occlusion maps.
 
-use super::blocks::{same_conv, AntiAliasDown, Hourglass, UpBlock};
+use super::blocks::{AntiAliasDown, Hourglass, UpBlock};
 use super::config::{Config, OCCLUSION_MAPS};
+use super::conv::SameConv;
 use super::grid_sample::grid_sample;
 use super::tps::{self, Tps};
 use candle_core::{Device, Module, Result, Tensor};
-use candle_nn::{Conv2d, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// Everything the dense motion network produces for one driving frame (batch 1).
 #[derive(Debug, Clone)]
@@ -34,9 +35,9 @@ pub struct DenseMotion {
 pub struct DenseMotionNetwork {
     down: AntiAliasDown,
     hourglass: Hourglass,
-    maps: Conv2d,
+    maps: SameConv,
     up: Vec<UpBlock>,
-    occlusion: Vec<Conv2d>,
+    occlusion: Vec<SameConv>,
     num_tps: usize,
 }
 
@@ -60,7 +61,7 @@ impl DenseMotionNetwork {
         )?;
         let outs = hourglass.out_channels().to_vec();
         let last = *outs.last().expect("hourglass has blocks");
-        let maps = same_conv(last, k + 1, 7, vb.pp("maps"))?;
+        let maps = SameConv::new(last, k + 1, 7, vb.pp("maps"))?;
         let up = (0..up_nums)
             .map(|i| UpBlock::new(last >> i, (last >> i) / 2, vb.pp(format!("up.{i}"))))
             .collect::<Result<Vec<_>>>()?;
@@ -70,7 +71,7 @@ impl DenseMotionNetwork {
         let occlusion = channels
             .iter()
             .enumerate()
-            .map(|(i, &ch)| same_conv(ch, 1, 7, vb.pp(format!("occlusion.{i}"))))
+            .map(|(i, &ch)| SameConv::new(ch, 1, 7, vb.pp(format!("occlusion.{i}"))))
             .collect::<Result<Vec<_>>>()?;
         Ok(DenseMotionNetwork {
             down,

@@ -1,11 +1,12 @@
 //! Inpainting network (`inpainting_network`): encodes the source once, then per frame warps the
 //! encoder maps with the deformation, masks them with the occlusion maps and decodes the frame.
 
-use super::blocks::{same_conv, DownBlock, ResBlock, SameBlock, UpBlock};
+use super::blocks::{DownBlock, ResBlock, SameBlock, UpBlock};
 use super::config::Config;
+use super::conv::SameConv;
 use super::grid_sample::grid_sample;
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{Conv2d, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// What one decode produces (batch 1).
 #[derive(Debug, Clone)]
@@ -25,7 +26,7 @@ pub struct InpaintingNetwork {
     down: Vec<DownBlock>,
     resblocks: Vec<ResBlock>,
     up: Vec<UpBlock>,
-    last: Conv2d,
+    last: SameConv,
 }
 
 impl InpaintingNetwork {
@@ -60,7 +61,7 @@ impl InpaintingNetwork {
                 vb.pp(format!("up_blocks.{j}")),
             )?);
         }
-        let last = same_conv(g.block_expansion, c, 7, vb.pp("final"))?;
+        let last = SameConv::new(g.block_expansion, c, 7, vb.pp("final"))?;
         Ok(InpaintingNetwork {
             first,
             down,

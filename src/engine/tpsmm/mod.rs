@@ -11,6 +11,7 @@ pub mod avd;
 pub mod blocks;
 pub mod checkpoint;
 pub mod config;
+pub mod conv;
 pub mod dense_motion;
 pub mod frames;
 pub mod grid_sample;

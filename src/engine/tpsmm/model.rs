@@ -134,21 +134,34 @@ impl Tpsmm {
         })
     }
 
-    /// Animates the source with keypoints `kp_norm` (already transferred by the chosen mode).
-    pub fn animate(&self, source: &PreparedSource, kp_norm: &[[f32; 2]]) -> Result<AnimatedFrame> {
-        let motion = self
-            .dense_motion
+    /// Estimates the motion (deformation, occlusion maps) that animates the source with
+    /// keypoints `kp_norm` (already transferred by the chosen mode).
+    pub fn dense_motion(
+        &self,
+        source: &PreparedSource,
+        kp_norm: &[[f32; 2]],
+    ) -> Result<DenseMotion> {
+        self.dense_motion
             .forward(&source.down, kp_norm, &source.kp_points)
-            .map_err(failed)?;
-        let inpainted = self
-            .inpainting
+            .map_err(failed)
+    }
+
+    /// Generates the frame for an estimated motion.
+    pub fn inpaint(&self, source: &PreparedSource, motion: &DenseMotion) -> Result<Inpainted> {
+        self.inpainting
             .decode(
                 &source.image,
                 &source.encoder_maps,
                 &motion.deformation,
                 &motion.occlusion,
             )
-            .map_err(failed)?;
+            .map_err(failed)
+    }
+
+    /// Both steps: the frame for keypoints `kp_norm`.
+    pub fn animate(&self, source: &PreparedSource, kp_norm: &[[f32; 2]]) -> Result<AnimatedFrame> {
+        let motion = self.dense_motion(source, kp_norm)?;
+        let inpainted = self.inpaint(source, &motion)?;
         Ok(AnimatedFrame { motion, inpainted })
     }
 }
