@@ -1,5 +1,6 @@
-//! Opens the real preview window under Xvfb with the software Vulkan adapter (lavapipe), plays a
-//! short clip made from the public portraits and checks what reached the screen.
+//! Opens the real preview window under Xvfb with the software Vulkan adapter (lavapipe), plays
+//! the public driving clip `driving_d0.mp4` at its frame rate and checks what reached the screen
+//! against the frames it was given.
 //!
 //! One test per binary: winit allows one event loop per process.
 
@@ -11,29 +12,18 @@ use std::time::Duration;
 
 use image::RgbImage;
 use preview_support::{psnr, square, Xvfb};
+use sfumato::media;
 use sfumato::preview::{self, Action, PreviewFrame, PreviewHooks, PreviewOptions, PreviewOutcome};
 
-const SIDE: u32 = 256;
-const FRAMES: usize = 12;
-
-/// A 12-frame clip: the Grace Hopper portrait cross-fading into the astronaut, 256².
-fn clip(shared: &std::path::Path) -> Vec<RgbImage> {
-    let open = |name: &str| {
-        let img = image::open(shared.join("media/images").join(name)).expect("read portrait");
-        square(&img.to_rgb8(), SIDE)
-    };
-    let (a, b) = (open("grace_hopper.jpg"), open("astronaut.png"));
-    (0..FRAMES)
-        .map(|i| {
-            let t = i as f32 / (FRAMES - 1) as f32;
-            RgbImage::from_fn(SIDE, SIDE, |x, y| {
-                let (p, q) = (a.get_pixel(x, y).0, b.get_pixel(x, y).0);
-                image::Rgb(std::array::from_fn(|c| {
-                    (p[c] as f32 * (1.0 - t) + q[c] as f32 * t).round() as u8
-                }))
-            })
-        })
-        .collect()
+/// Every frame of the clip, and its frame rate.
+fn clip(shared: &std::path::Path) -> (Vec<RgbImage>, f64) {
+    let mut video = media::open_video(&shared.join("media/public/driving_d0.mp4")).unwrap();
+    let fps = video.info().fps.as_f64();
+    let mut frames = Vec::new();
+    while let Some(f) = video.next_frame().unwrap() {
+        frames.push(f);
+    }
+    (frames, fps)
 }
 
 fn crop(img: &RgbImage, x: u32, y: u32, w: u32, h: u32) -> RgbImage {
@@ -48,13 +38,16 @@ fn window_shows_the_frames_it_was_given() {
     let Some(xvfb) = Xvfb::start("window_shows_the_frames_it_was_given", 800, 600) else {
         return;
     };
-    let frames = clip(&shared);
-    let driver = square(
-        &image::open(shared.join("media/images/astronaut_rot30.png"))
-            .unwrap()
-            .to_rgb8(),
-        SIDE / 4,
-    );
+    let (frames, fps) = clip(&shared);
+    let count = frames.len();
+    let side = frames[0].width();
+    assert_eq!((side, frames[0].height()), (512, 512));
+    let inset_side = side / 4;
+    let portrait = |side| {
+        let img = image::open(shared.join("media/images/grace_hopper.jpg")).unwrap();
+        square(&img.to_rgb8(), side)
+    };
+    let driver = portrait(inset_side);
     let work = tempfile::tempdir().unwrap();
 
     let (tx, rx) = preview::channel();
@@ -79,7 +72,7 @@ fn window_shows_the_frames_it_was_given() {
     );
     let on_present: preview::PresentHook = Box::new(move |p| {
         log.lock().unwrap().push(p.clone());
-        if p.index == FRAMES - 1 && p.first_time {
+        if p.index == count - 1 && p.first_time {
             let (control, shot_log, dir, display) = (
                 control.clone(),
                 shot_log.clone(),
@@ -112,14 +105,13 @@ fn window_shows_the_frames_it_was_given() {
     let producer = std::thread::spawn(move || {
         for (i, f) in producer_frames.into_iter().enumerate() {
             tx.send(PreviewFrame::new(i, f).with_driver(driver.clone()));
-            std::thread::sleep(Duration::from_millis(10));
         }
     });
     let opts = PreviewOptions {
         title: "preview test".into(),
-        fps: 25.0,
-        frame_size: Some((SIDE, SIDE)),
-        total_frames: Some(FRAMES),
+        fps,
+        frame_size: Some((side, side)),
+        total_frames: Some(count),
         ..PreviewOptions::default()
     };
     let hooks = PreviewHooks {
@@ -137,8 +129,8 @@ fn window_shows_the_frames_it_was_given() {
         "adapter {}: present {}; lag {}",
         stats.adapter, stats.present, stats.lag
     );
-    assert_eq!(stats.frames_received, FRAMES);
-    assert_eq!(stats.frames_shown, FRAMES, "every frame reached the screen");
+    assert_eq!(stats.frames_received, count);
+    assert_eq!(stats.frames_shown, count, "every frame reached the screen");
 
     let log = presented.lock().unwrap();
     let firsts: Vec<usize> = log
@@ -148,11 +140,11 @@ fn window_shows_the_frames_it_was_given() {
         .collect();
     assert_eq!(
         firsts,
-        (0..FRAMES).collect::<Vec<_>>(),
+        (0..count).collect::<Vec<_>>(),
         "frames shown in order"
     );
     assert!(
-        log.iter().all(|p| p.window_size == (SIDE, SIDE)),
+        log.iter().all(|p| p.window_size == (side, side)),
         "window opened at frame size"
     );
 
@@ -168,9 +160,9 @@ fn window_shows_the_frames_it_was_given() {
         }
     }
     let last = image::open(&shots[0]).unwrap().to_rgb8();
-    let on_screen = crop(&last, 0, 0, SIDE, SIDE);
+    let on_screen = crop(&last, 0, 0, side, side);
     let (good, other) = (
-        psnr(&on_screen, &frames[FRAMES - 1]),
+        psnr(&on_screen, &frames[count - 1]),
         psnr(&on_screen, &frames[0]),
     );
     eprintln!("screen vs last frame {good:.1} dB, vs first frame {other:.1} dB");
@@ -183,31 +175,31 @@ fn window_shows_the_frames_it_was_given() {
     let saved = image::open(&saved).expect("S saved a PNG").to_rgb8();
     assert_eq!(
         saved,
-        frames[FRAMES - 1],
+        frames[count - 1],
         "S saves the frame on screen, full resolution"
     );
 
     let stepped = image::open(&shots[1]).unwrap().to_rgb8();
-    let inset = (
-        SIDE - SIDE / 4 - (SIDE as f32 * 0.02).round() as u32,
-        SIDE / 4,
+    let margin = (side as f32 * 0.02).round() as u32;
+    let inset_at = side - inset_side - margin;
+    // Above the inset, the stepped-to frame; in the corner, the driver picture.
+    let stepped_main = crop(&stepped, 0, 0, side, inset_at);
+    let step_psnr = psnr(
+        &stepped_main,
+        &crop(&frames[count - 2], 0, 0, side, inset_at),
     );
-    let stepped_main = crop(&stepped, 0, 0, SIDE, inset.0 - 1);
-    let want = crop(&frames[FRAMES - 2], 0, 0, SIDE, inset.0 - 1);
-    let step_psnr = psnr(&stepped_main, &want);
+    let not_last = psnr(
+        &stepped_main,
+        &crop(&frames[count - 1], 0, 0, side, inset_at),
+    );
     assert!(
         step_psnr >= 35.0,
         "← shows the previous frame: {step_psnr:.1} dB"
     );
-    let driver_shown = crop(&stepped, inset.0, inset.0, inset.1, inset.1);
-    let driver_want = square(
-        &image::open(shared.join("media/images/astronaut_rot30.png"))
-            .unwrap()
-            .to_rgb8(),
-        SIDE / 4,
-    );
-    let pip = psnr(&driver_shown, &driver_want);
-    eprintln!("after ←: {step_psnr:.1} dB; driver inset {pip:.1} dB");
+    assert!(step_psnr > not_last, "← moved away from the last frame");
+    let driver_shown = crop(&stepped, inset_at, inset_at, inset_side, inset_side);
+    let pip = psnr(&driver_shown, &portrait(inset_side));
+    eprintln!("after ←: {step_psnr:.1} dB (last frame {not_last:.1} dB); driver inset {pip:.1} dB");
     assert!(
         pip >= 35.0,
         "D shows the driver frame in the corner: {pip:.1} dB"
