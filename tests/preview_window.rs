@@ -38,6 +38,7 @@ fn window_shows_the_frames_it_was_given() {
     let Some(xvfb) = Xvfb::start("window_shows_the_frames_it_was_given", 800, 600) else {
         return;
     };
+    xvfb.export_env();
     let (frames, fps) = clip(&shared);
     let count = frames.len();
     let side = frames[0].width();

@@ -112,8 +112,15 @@ fn build_event_loop() -> std::result::Result<EventLoop<UserEvent>, Unavailable> 
         winit::error::EventLoopError::RecreationAttempt => Unavailable::NoDisplay(
             "the preview window can only be opened from one thread per process".into(),
         ),
-        other => Unavailable::NoDisplay(other.to_string()),
+        other => Unavailable::NoDisplay(without_source_location(&other.to_string()).into()),
     })
+}
+
+/// winit's OS errors start with "os error at FILE.rs:LINE: "; users only need the rest.
+fn without_source_location(msg: &str) -> &str {
+    msg.rsplit_once(".rs:")
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map_or(msg, |(_, text)| text)
 }
 
 /// Moves messages from the generator's channel into the event loop, converting frames to the

@@ -12,13 +12,12 @@ pub struct Xvfb {
     child: Child,
     /// The DISPLAY value, e.g. ":117".
     pub display: String,
-    _runtime_dir: tempfile::TempDir,
+    runtime_dir: tempfile::TempDir,
 }
 
 impl Xvfb {
-    /// Starts Xvfb on a free display with a `width`×`height` screen and points DISPLAY and
-    /// XDG_RUNTIME_DIR of this process at it. `None`, with a visible SKIPPED line, when Xvfb is
-    /// not installed (`.ci/run` installs it).
+    /// Starts Xvfb on a free display with a `width`×`height` screen. `None`, with a visible
+    /// SKIPPED line, when Xvfb is not installed (`.ci/run` installs it).
     pub fn start(test: &str, width: u32, height: u32) -> Option<Xvfb> {
         if Command::new("Xvfb")
             .arg("-help")
@@ -71,8 +70,23 @@ impl Xvfb {
         Some(Xvfb {
             child,
             display,
-            _runtime_dir: runtime_dir,
+            runtime_dir: runtime_dir,
         })
+    }
+
+    /// Points this process at the server (DISPLAY, XDG_RUNTIME_DIR). Only for test binaries
+    /// whose single test runs the window in-process: no other thread may read the environment.
+    pub fn export_env(&self) {
+        std::env::set_var("DISPLAY", &self.display);
+        std::env::remove_var("WAYLAND_DISPLAY");
+        std::env::set_var("XDG_RUNTIME_DIR", self.runtime_dir.path());
+    }
+
+    /// Points a child process at the server.
+    pub fn apply(&self, cmd: &mut Command) {
+        cmd.env("DISPLAY", &self.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", self.runtime_dir.path());
     }
 
     /// Screenshot of the whole screen with ImageMagick's `import`.
