@@ -7,8 +7,23 @@ pub type Complex = (f32, f32);
 /// In-place FFT of `data` (length a power of two); `inverse` conjugates the twiddles and scales
 /// by 1/n so that forward then inverse is the identity.
 pub fn fft(data: &mut [Complex], inverse: bool) {
+    fft_with(data, &twiddles(data.len(), inverse), inverse);
+}
+
+/// The n/2 twiddle factors exp(∓2πik/n) for a transform of length `n`.
+fn twiddles(n: usize, inverse: bool) -> Vec<Complex> {
+    let sign = if inverse { 1.0 } else { -1.0 };
+    (0..n / 2)
+        .map(|k| {
+            let a = sign * 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+            (a.cos() as f32, a.sin() as f32)
+        })
+        .collect()
+}
+
+fn fft_with(data: &mut [Complex], twiddles: &[Complex], inverse: bool) {
     let n = data.len();
-    assert!(n.is_power_of_two());
+    assert!(n.is_power_of_two() && twiddles.len() == n / 2);
     let mut j = 0;
     for i in 1..n {
         let mut bit = n >> 1;
@@ -21,15 +36,12 @@ pub fn fft(data: &mut [Complex], inverse: bool) {
             data.swap(i, j);
         }
     }
-    let sign = if inverse { 1.0 } else { -1.0 };
     let mut len = 2;
     while len <= n {
-        let ang = sign * 2.0 * std::f64::consts::PI / len as f64;
-        let twiddles: Vec<Complex> = (0..len / 2)
-            .map(|k| ((ang * k as f64).cos() as f32, (ang * k as f64).sin() as f32))
-            .collect();
+        let stride = n / len;
         for start in (0..n).step_by(len) {
-            for (k, &(wr, wi)) in twiddles.iter().enumerate() {
+            for k in 0..len / 2 {
+                let (wr, wi) = twiddles[k * stride];
                 let (ar, ai) = data[start + k];
                 let (br, bi) = data[start + k + len / 2];
                 let (tr, ti) = (br * wr - bi * wi, br * wi + bi * wr);
@@ -49,15 +61,16 @@ pub fn fft(data: &mut [Complex], inverse: bool) {
 
 /// In-place 2-D FFT of an `n`×`n` row-major grid.
 pub fn fft2(data: &mut [Complex], n: usize, inverse: bool) {
+    let tw = twiddles(n, inverse);
     for row in data.chunks_mut(n) {
-        fft(row, inverse);
+        fft_with(row, &tw, inverse);
     }
     let mut col = vec![(0.0, 0.0); n];
     for x in 0..n {
         for y in 0..n {
             col[y] = data[y * n + x];
         }
-        fft(&mut col, inverse);
+        fft_with(&mut col, &tw, inverse);
         for y in 0..n {
             data[y * n + x] = col[y];
         }

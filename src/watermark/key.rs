@@ -25,7 +25,7 @@ impl KeyStream {
 
     /// A uniform index below `n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// A random sign, +1.0 or -1.0.
