@@ -75,7 +75,7 @@ impl CustomOp3 for SameConvOp {
         let (n, c, h, w) = l1.shape().dims4()?;
         let (cout, wc, kh, kw) = l2.shape().dims4()?;
         let k = self.k;
-        if wc != c || kh != k || kw != k || bias.len() != cout || k % 2 == 0 {
+        if wc != c || kh != k || kw != k || bias.len() != cout || k.is_multiple_of(2) {
             candle_core::bail!(
                 "same-conv: weight {:?} does not fit input {:?}",
                 l2.shape(),
