@@ -53,6 +53,11 @@ fn window_shows_the_frames_it_was_given() {
 
     let (tx, rx) = preview::channel();
     let control = rx.control();
+    let watchdog = rx.control();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(60));
+        watchdog.send(Action::Close); // a hung window fails the test instead of blocking CI
+    });
     let presented = Arc::new(Mutex::new(Vec::new()));
     let shots = Arc::new(Mutex::new(Vec::new()));
     let saved = work.path().join("saved.png");

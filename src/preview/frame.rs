@@ -114,6 +114,13 @@ impl FrameSender {
         self.cancel.load(Ordering::Relaxed)
     }
 
+    /// A remote control for the window, e.g. for the job's Ctrl-C handler to close it.
+    pub fn control(&self) -> PreviewControl {
+        PreviewControl {
+            tx: self.tx.clone(),
+        }
+    }
+
     /// Marks the export as cancelled, as the window does on a confirmed Esc.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
