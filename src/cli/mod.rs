@@ -1,5 +1,8 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod probe;
+pub mod progress;
+
 use clap::{Parser, Subcommand};
 
 /// Animate a portrait with the motion of a driving video of a talking face.
@@ -11,7 +14,10 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
+    Probe(probe::ProbeArgs),
+}
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
@@ -23,6 +29,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
+        Some(Command::Probe(args)) => probe::run(&args),
         None => 0,
     }
 }

@@ -1,6 +1,22 @@
 //! Face detection and the 468-point face mesh (MediaPipe's networks re-implemented in candle),
 //! on still portraits and tracked through driver videos.
 
+mod blocks;
+pub mod crop;
+pub mod detection;
+pub mod full_range;
+mod layers;
+pub mod mesh_net;
+mod ops;
+mod pipeline;
+pub mod roi;
+pub mod short_range;
+pub mod weights;
+
+pub use crop::Roi;
+pub use detection::Detection;
+pub use pipeline::{DetectorKind, FaceMesh, MeshResult, MIN_PRESENCE};
+
 use serde::{Deserialize, Serialize};
 
 /// Number of landmarks in MediaPipe's face mesh.
@@ -19,4 +35,21 @@ pub struct Face {
     pub bbox: [f32; 4],
     /// The 468 mesh landmarks `[x, y, z]` in pixels.
     pub landmarks: Vec<[f32; 3]>,
+}
+
+impl Face {
+    /// Area of the face box in square pixels (to pick the largest face).
+    pub fn area(&self) -> f32 {
+        (self.bbox[2] - self.bbox[0]).max(0.0) * (self.bbox[3] - self.bbox[1]).max(0.0)
+    }
+}
+
+/// Index of the largest face (by box area), the one the main job animates by default.
+pub fn largest_face(faces: &[Face]) -> Option<usize> {
+    (0..faces.len()).max_by(|&a, &b| faces[a].area().total_cmp(&faces[b].area()))
+}
+
+/// A candle error inside the keypoint networks, as a library failure.
+fn candle_error(e: candle_core::Error) -> crate::Error {
+    crate::Error::Failed(format!("face keypoints: {e}"))
 }
