@@ -160,11 +160,11 @@ fn refuse_codec(path: &Path, contents: &StsdBoxContent) -> Error {
         Some(c) => format!("{name} ({c})"),
         None => name.to_string(),
     };
-    let (what, short) = match contents {
-        StsdBoxContent::Hev1(_) | StsdBoxContent::Hvc1(_) => (named("HEVC/H.265 video"), "hevc"),
-        StsdBoxContent::Av01(_) => (named("AV1 video"), "av1"),
-        StsdBoxContent::Vp09(_) => (named("VP9 video"), "vp9"),
-        StsdBoxContent::Vp08(_) => (named("VP8 video"), "vp8"),
+    let what = match contents {
+        StsdBoxContent::Hev1(_) | StsdBoxContent::Hvc1(_) => named("HEVC/H.265 video"),
+        StsdBoxContent::Av01(_) => named("AV1 video"),
+        StsdBoxContent::Vp09(_) => named("VP9 video"),
+        StsdBoxContent::Vp08(_) => named("VP8 video"),
         StsdBoxContent::Unknown(fourcc) => {
             let f = fourcc.to_string();
             let name = match f.as_str() {
@@ -174,11 +174,11 @@ fn refuse_codec(path: &Path, contents: &StsdBoxContent) -> Error {
                 "avc3" => "H.264 with in-band parameter sets (avc3)",
                 _ => "this video codec",
             };
-            return unsupported(path, &format!("{name} (sample entry '{f}')"), "codec");
+            return unsupported(path, &format!("{name} (sample entry '{f}')"), false);
         }
-        _ => ("this video codec".to_string(), "codec"),
+        _ => "this video codec".to_string(),
     };
-    unsupported(path, &what, short)
+    unsupported(path, &what, false)
 }
 
 /// Refuses H.264 variants OpenH264 cannot decode, before decoding starts.
@@ -188,7 +188,7 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
         return Err(unsupported(
             path,
             &format!("{}-bit H.264 ({profile} profile)", sps.bit_depth),
-            "high bit depth",
+            false,
         ));
     }
     if sps.chroma_format_idc != 1 {
@@ -200,11 +200,11 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
         return Err(unsupported(
             path,
             &format!("H.264 with {chroma} chroma ({profile} profile)"),
-            "chroma format",
+            false,
         ));
     }
     if !sps.frame_mbs_only {
-        return Err(unsupported(path, "interlaced H.264", "interlaced"));
+        return Err(unsupported(path, "interlaced H.264", true));
     }
     Ok(())
 }
@@ -317,7 +317,7 @@ pub(crate) struct Mp4Video {
 
 impl Mp4Video {
     /// Rewrites one length-prefixed (avcC) sample as Annex B, parameter sets first on frame 0.
-    fn to_annexb(&mut self) -> Result<()> {
+    fn fill_annexb(&mut self) -> Result<()> {
         self.annexb.clear();
         if self.next == 0 {
             self.annexb.extend_from_slice(&self.param_sets);
@@ -365,7 +365,7 @@ impl FrameSource for Mp4Video {
                 .seek(SeekFrom::Start(offset))
                 .and_then(|_| self.file.read_exact(&mut self.sample))
                 .map_err(|e| io_error(&self.path, e))?;
-            self.to_annexb()?;
+            self.fill_annexb()?;
             let decoded = self
                 .decoder
                 .decode(&self.annexb)
