@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod keypoints;
 mod probe;
 pub mod progress;
 
@@ -17,6 +18,8 @@ pub struct Cli {
 enum Command {
     /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
     Probe(probe::ProbeArgs),
+    /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
+    Keypoints(keypoints::KeypointsArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -30,6 +33,7 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
+        Some(Command::Keypoints(args)) => keypoints::run(&args),
         None => 0,
     }
 }
