@@ -263,7 +263,7 @@ fn gpu_and_cpu_remaps_agree() {
     let Some(f) = fixture("grace_hopper") else {
         return;
     };
-    let gpu = match GpuRemap::new(&f.image) {
+    let gpu = match GpuRemap::new(&f.image, true) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("SKIPPED gpu_and_cpu_remaps_agree: {e}");

@@ -17,6 +17,13 @@ pub struct MotionConfig {
     /// Soft limit on head rotation, in degrees: rotations approach it but never pass it
     /// (`limit · tanh(angle / limit)`), because a 2D warp cannot show a head turned further.
     pub max_rotation_deg: f32,
+    /// Soft limit on the head's movement across the frame, in face units (outer-eye-corner
+    /// distances); 0 turns the limit off. Whole-head shifts stretch the neck and hair, so
+    /// portraits look better when they stay small.
+    pub max_translation: f32,
+    /// Soft limit on the head's scale change (towards or away from the camera), as a fraction
+    /// (0.1 = ±10 %); 0 turns the limit off.
+    pub max_scale_change: f32,
     /// Temporal smoothing strength, 0 (off) to 1 (strong).
     pub smoothing: f32,
     /// Seconds the portrait takes to ease back to its reference pose when the driver's face is lost.
@@ -30,6 +37,8 @@ impl Default for MotionConfig {
         Self {
             motion_scale: 1.0,
             max_rotation_deg: 25.0,
+            max_translation: 0.2,
+            max_scale_change: 0.08,
             smoothing: 0.5,
             ease_seconds: 0.5,
             fps: 25.0,
@@ -102,20 +111,17 @@ impl DriverMotion {
         }
     }
 
-    /// Multiplies the motion by `k` and softly limits the rotation angle to `limit` radians.
-    fn scaled_and_limited(&self, k: f64, limit: f64) -> Self {
-        let rot = self.rotation.map(|c| c * k);
-        let angle = norm(rot);
-        let rotation = if angle > 1e-12 && limit > 0.0 {
-            let limited = limit * (angle / limit).tanh();
-            rot.map(|c| c * limited / angle)
-        } else {
-            rot
-        };
+    /// Multiplies the motion by `k` and softly limits rotation, translation and scale.
+    fn scaled_and_limited(&self, k: f64, config: &MotionConfig) -> Self {
+        let limit = (config.max_rotation_deg as f64).to_radians();
+        let scale_limit = (1.0 + config.max_scale_change as f64).ln();
         Self {
-            rotation,
-            log_scale: self.log_scale * k,
-            translation: self.translation.map(|c| c * k),
+            rotation: soft_limit(self.rotation.map(|c| c * k), limit),
+            log_scale: soft_limit([self.log_scale * k, 0.0, 0.0], scale_limit)[0],
+            translation: soft_limit(
+                self.translation.map(|c| c * k),
+                config.max_translation as f64,
+            ),
             expression: self.expression.iter().map(|e| e.map(|c| c * k)).collect(),
         }
     }
@@ -176,8 +182,7 @@ impl MotionTransfer {
         let measured = driver.and_then(|d| DriverMotion::measure(&self.reference, d));
         match measured {
             Some(m) => {
-                let limit = (self.config.max_rotation_deg as f64).to_radians();
-                let m = m.scaled_and_limited(self.config.motion_scale as f64, limit);
+                let m = m.scaled_and_limited(self.config.motion_scale as f64, &self.config);
                 let v = m.to_vec();
                 self.state = match self.filter.as_mut() {
                     Some(f) => f.filter(&v),
@@ -216,6 +221,17 @@ impl MotionTransfer {
             })
             .collect()
     }
+}
+
+/// Shrinks vector `v` so its length approaches `limit` without passing it
+/// (`limit · tanh(|v| / limit)`); a limit of 0 leaves it alone.
+fn soft_limit(v: [f64; 3], limit: f64) -> [f64; 3] {
+    let len = norm(v);
+    if len < 1e-12 || limit <= 0.0 {
+        return v;
+    }
+    let limited = limit * (len / limit).tanh();
+    v.map(|c| c * limited / len)
 }
 
 /// The driver frame whose pose and expression are closest to the portrait's: after removing

@@ -2,20 +2,17 @@
 //! motion → engine → watermark → writer, with decoding, rendering and encoding overlapped on
 //! separate threads.
 
-mod track;
-
-pub use track::DriverTracker;
-
 use crate::engine::warp::{Device, WarpEngine};
 use crate::engine::{DriveFrame, Engine};
-use crate::keypoints::{largest_face, Face, FaceMesh};
+use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
 use crate::{Error, Result};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 /// Where the motion comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +181,6 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
     let mut spec = OutputSpec::new(&job.output, fps, width, height);
     spec.audio = audio;
     spec.force = job.force;
-    let writer = VideoWriter::create(spec)?;
 
     let total = track.len();
     let frames = match &job.driver {
@@ -195,14 +191,7 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
             rx
         }
     };
-    let (enc_tx, enc_rx) = sync_channel::<RgbImage>(4);
-    let encoder = std::thread::spawn(move || -> Result<VideoWriter> {
-        let mut writer = writer;
-        for frame in enc_rx {
-            writer.write_frame(&frame)?;
-        }
-        Ok(writer)
-    });
+    let (enc_tx, encoder) = encode_thread(spec)?;
     let mut written = 0usize;
     let render_result = (|| -> Result<()> {
         for (index, driver_face) in track.iter().enumerate() {
@@ -234,19 +223,11 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
         Ok(())
     })();
     drop(enc_tx);
-    let writer = encoder
+    let encoded = encoder
         .join()
         .map_err(|_| Error::Failed("the encoder thread panicked".into()))?;
     render_result?;
-    let writer = writer?;
-    writer.finish()?;
-    if motion.lost_frames() > 0 {
-        log::warn!(
-            "{} of {} driver frames had no face; the portrait eased back to its rest pose there",
-            motion.lost_frames(),
-            total
-        );
-    }
+    encoded?;
     Ok(JobReport {
         frames: written,
         frames_without_face: motion.lost_frames(),
@@ -260,6 +241,35 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
 
 /// The watermark call site: every exported frame passes through here before the writer.
 fn mark_as_synthetic(_frame: &mut RgbImage) {}
+
+/// The writer on its own thread, fed through a short queue; the thread's result says whether
+/// every frame was written and the file finished. Fails at once if the output cannot be opened.
+fn encode_thread(
+    spec: OutputSpec,
+) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
+    let (tx, rx) = sync_channel::<RgbImage>(4);
+    let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
+    let handle = std::thread::spawn(move || -> Result<()> {
+        let mut writer = match VideoWriter::create(spec) {
+            Ok(w) => {
+                let _ = ready_tx.send(Ok(()));
+                w
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return Ok(());
+            }
+        };
+        for frame in rx {
+            writer.write_frame(&frame)?;
+        }
+        writer.finish()
+    });
+    ready_rx
+        .recv()
+        .map_err(|_| Error::Failed("the encoder thread stopped".into()))??;
+    Ok((tx, handle))
+}
 
 /// Decodes the driver on its own thread, a few frames ahead of the renderer.
 fn decode_thread(path: PathBuf) -> Receiver<Result<RgbImage>> {
@@ -288,12 +298,14 @@ pub fn track_driver(
     mesh: &FaceMesh,
     progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync),
 ) -> Result<Vec<Option<Vec<[f32; 3]>>>> {
-    let total = media::open_video(path)?.info().frame_count;
+    let info = media::open_video(path)?.info().clone();
     let frames = decode_thread(path.to_path_buf());
-    let mut tracker = DriverTracker::new(mesh);
+    // Unsmoothed: the motion stage smooths (one knob, `--smoothing`, and no double lag).
+    let mut tracker = FaceTracker::new(mesh.clone(), info.fps.as_f64() as f32).with_smoothing(None);
+    let total = info.frame_count;
     let mut out = Vec::new();
     for frame in frames {
-        let face = tracker.next(&frame?)?;
+        let face = tracker.track(&frame?)?;
         out.push(face.map(|f| f.landmarks));
         progress(Stage::Tracking, out.len() as u64, Some(total));
     }

@@ -33,8 +33,9 @@ struct Params {
 }
 
 impl GpuRemap {
-    /// Finds an adapter and uploads the portrait; fails when no adapter exists.
-    pub fn new(portrait: &RgbImage) -> Result<Self> {
+    /// Finds an adapter and uploads the portrait; fails when no adapter exists, or when the only
+    /// one is a software rasteriser (lavapipe, llvmpipe) and `allow_software` is false.
+    pub fn new(portrait: &RgbImage, allow_software: bool) -> Result<Self> {
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
@@ -42,7 +43,13 @@ impl GpuRemap {
             ..Default::default()
         }))
         .map_err(|e| Error::Failed(format!("no GPU adapter: {e}")))?;
-        let adapter_name = adapter.get_info().name;
+        let info = adapter.get_info();
+        let adapter_name = info.name;
+        if info.device_type == wgpu::DeviceType::Cpu && !allow_software {
+            return Err(Error::Failed(format!(
+                "only a software GPU adapter ('{adapter_name}') was found"
+            )));
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("sfumato warp"),
             ..Default::default()

@@ -26,12 +26,12 @@ use image::RgbImage;
 /// Where the per-pixel remap runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Device {
-    /// The GPU when wgpu finds an adapter, else the CPU (with one log line saying so).
+    /// The GPU when wgpu finds a hardware adapter, else the CPU (with one log line saying so).
     #[default]
     Auto,
     /// The multi-threaded CPU path.
     Cpu,
-    /// wgpu only; fails when there is no adapter.
+    /// wgpu only, software adapters (lavapipe) included; fails when there is no adapter.
     Gpu,
 }
 
@@ -58,8 +58,8 @@ impl WarpEngine {
         }
         let gpu = match device {
             Device::Cpu => None,
-            Device::Gpu => Some(GpuRemap::new(&portrait)?),
-            Device::Auto => match GpuRemap::new(&portrait) {
+            Device::Gpu => Some(GpuRemap::new(&portrait, true)?),
+            Device::Auto => match GpuRemap::new(&portrait, false) {
                 Ok(g) => Some(g),
                 Err(e) => {
                     log::warn!("{e}; warping on the CPU instead");
