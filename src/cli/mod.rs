@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod animate;
 mod keypoints;
 mod probe;
 pub mod progress;
@@ -14,6 +15,8 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    animate: animate::AnimateArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -40,8 +43,8 @@ pub fn run() -> i32 {
     match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Keypoints(args)) => keypoints::run(&args),
-        None => 0,
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Watermark(args)) => watermark::run(args),
+        None => animate::run(&cli.animate),
     }
 }

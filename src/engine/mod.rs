@@ -2,6 +2,7 @@
 //! the default keypoint-driven `warp` and the neural `tpsmm`, behind one interface.
 
 pub mod tpsmm;
+pub mod warp;
 
 use crate::keypoints::Face;
 use crate::Result;
