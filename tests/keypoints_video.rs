@@ -61,14 +61,30 @@ fn video_json_has_one_entry_per_frame() {
             .unwrap();
     }
     let json = tmp.path().join("video.json");
+    let overlay = tmp.path().join("overlay/");
     let status = Command::new(common::animate_bin())
         .args(["keypoints", "--quiet"])
         .arg(&frames)
         .arg("--json")
         .arg(&json)
+        .arg("--overlay")
+        .arg(&overlay)
         .status()
         .unwrap();
     assert!(status.success());
+    let drawn = image::open(overlay.join(media::frame_file_name(2)))
+        .unwrap()
+        .to_rgb8();
+    let plain = image::open(frames.join("frame_0002.png"))
+        .unwrap()
+        .to_rgb8();
+    let changed = drawn
+        .pixels()
+        .zip(plain.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(changed > 468, "overlay frame changed only {changed} pixels");
+    assert_eq!(std::fs::read_dir(&overlay).unwrap().count(), 3);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(v["fps"].as_f64(), Some(media::FOLDER_FPS as f64));
     let list = v["frames"].as_array().unwrap();
