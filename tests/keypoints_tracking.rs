@@ -145,3 +145,51 @@ fn lost_face_is_redetected() {
         "first frame, blank frame, face again"
     );
 }
+
+/// Two portraits' faces side by side on one 400x200 frame.
+fn two_faces(dir: &std::path::Path) -> RgbImage {
+    let grace = image::open(dir.join("media/images/grace_hopper.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let astronaut = image::open(dir.join("media/images/astronaut.png"))
+        .unwrap()
+        .to_rgb8();
+    let grace = image::imageops::crop_imm(&grace, 118, 94, 300, 300).to_image();
+    let grace = image::imageops::resize(&grace, 200, 200, image::imageops::FilterType::Triangle);
+    let astronaut = image::imageops::crop_imm(&astronaut, 125, 30, 200, 200).to_image();
+    let mut frame = RgbImage::new(400, 200);
+    image::imageops::replace(&mut frame, &grace, 0, 0);
+    image::imageops::replace(&mut frame, &astronaut, 200, 0);
+    frame
+}
+
+#[test]
+fn several_faces_are_tracked_each_with_its_own_landmarks() {
+    let Some(dir) = common::shared_dir("several faces") else {
+        return;
+    };
+    let frame = two_faces(&dir);
+    let mesh = FaceMesh::load().unwrap();
+    assert_eq!(
+        mesh.detect_faces(&frame).unwrap().len(),
+        2,
+        "both faces in the still image"
+    );
+    let mut tracker = FaceTracker::new(mesh, 30.0).with_max_faces(4);
+    for i in 0..5 {
+        let faces = tracker.track_all(&noisy(&frame, i, 4)).unwrap();
+        assert_eq!(faces.len(), 2, "frame {i}: {} faces", faces.len());
+        let centre = |f: &sfumato::keypoints::Face| (f.bbox[0] + f.bbox[2]) / 2.0;
+        let (left, right) = if centre(&faces[0]) < centre(&faces[1]) {
+            (0, 1)
+        } else {
+            (1, 0)
+        };
+        assert!(centre(&faces[left]) < 200.0 && centre(&faces[right]) > 200.0);
+    }
+    let main = tracker.track(&frame).unwrap().unwrap();
+    assert!(
+        (main.bbox[0] + main.bbox[2]) / 2.0 < 200.0,
+        "the larger face (left) is the main one"
+    );
+}

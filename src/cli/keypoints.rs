@@ -24,6 +24,9 @@ pub struct KeypointsArgs {
     /// Video: report the raw landmarks, without temporal smoothing.
     #[arg(long)]
     no_smoothing: bool,
+    /// Video: follow at most this many faces (still images report every face found).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_faces: usize,
     /// Replace output files that already exist.
     #[arg(long)]
     force: bool,
@@ -40,14 +43,14 @@ struct ImageReport<'a> {
     faces: &'a [Face],
 }
 
-/// One video frame in the JSON: its index and the tracked face (none where it was lost).
+/// One video frame in the JSON: its index and the tracked faces (none where all were lost).
 #[derive(Serialize)]
 struct FrameReport {
     index: usize,
     faces: Vec<Face>,
 }
 
-/// JSON of a video: frame rate, frame size and the tracked face of every frame.
+/// JSON of a video: frame rate, frame size and the tracked faces of every frame.
 #[derive(Serialize)]
 struct VideoReport {
     fps: f64,
@@ -128,7 +131,7 @@ fn image_keypoints(args: &KeypointsArgs) -> Result<String> {
     Ok(json)
 }
 
-/// The tracked main face of every frame of a driver video (writing the overlay video if
+/// The tracked faces of every frame of a driver video (writing the overlay video if
 /// asked); returns the JSON.
 fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
     let mut video = media::open_video(&args.input)?;
@@ -141,14 +144,15 @@ fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
         }
         None => None,
     };
-    let mut tracker = FaceTracker::new(FaceMesh::load()?, info.fps.as_f64() as f32);
+    let mut tracker = FaceTracker::new(FaceMesh::load()?, info.fps.as_f64() as f32)
+        .with_max_faces(args.max_faces);
     if args.no_smoothing {
         tracker = tracker.with_smoothing(None);
     }
     let progress = Progress::new("keypoints", Some(info.frame_count), args.quiet);
     let mut frames = Vec::new();
     while let Some(mut frame) = video.next_frame()? {
-        let faces: Vec<Face> = tracker.track(&frame)?.into_iter().collect();
+        let faces = tracker.track_all(&frame)?;
         if let Some(w) = &mut writer {
             overlay::draw_faces(&mut frame, &faces);
             w.write_frame(&frame)?;
