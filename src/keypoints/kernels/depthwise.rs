@@ -222,10 +222,21 @@ impl PhasePlane {
             let row = &mut self.data[(y + self.top) * self.row_len..][..self.row_len];
             if self.stride == 1 {
                 row[self.left..self.left + self.width].copy_from_slice(src_row);
-            } else {
-                for (x, &v) in src_row.iter().enumerate() {
-                    let p = x + self.left;
-                    row[(p % self.stride) * self.phase_len + p / self.stride] = v;
+                continue;
+            }
+            if self.stride == 2 {
+                split_pairs(row, self.phase_len, self.left, src_row);
+                continue;
+            }
+            // Phase `ph` holds padded columns ph, ph + s, …: the inputs from the first x with
+            // (x + left) % s == ph, every s-th (no division per element).
+            for ph in 0..self.stride {
+                let first = (ph + self.stride - self.left % self.stride) % self.stride;
+                let start = ph * self.phase_len + (first + self.left) / self.stride;
+                let count = (self.width - first.min(self.width)).div_ceil(self.stride);
+                let dst = &mut row[start..start + count];
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = src_row[first + j * self.stride];
                 }
             }
         }
@@ -242,5 +253,28 @@ impl PhasePlane {
     #[inline(always)]
     pub fn column(&self, kx: usize) -> usize {
         (kx % self.stride) * self.phase_len + kx / self.stride
+    }
+}
+
+/// Stride-2 fill of one padded row: even padded columns to the first phase, odd ones to the
+/// second, in pairs so the loop vectorises as a de-interleave.
+fn split_pairs(row: &mut [f32], phase_len: usize, left: usize, src: &[f32]) {
+    let (phase0, phase1) = row.split_at_mut(phase_len);
+    // Input x sits at padded column x + left: with `left` even, even inputs are even columns.
+    let (even_dst, odd_dst) = if left.is_multiple_of(2) {
+        (&mut phase0[left / 2..], &mut phase1[left / 2..])
+    } else {
+        (&mut phase1[left / 2..], &mut phase0[left.div_ceil(2)..])
+    };
+    for ((e, o), pair) in even_dst
+        .iter_mut()
+        .zip(odd_dst.iter_mut())
+        .zip(src.chunks_exact(2))
+    {
+        *e = pair[0];
+        *o = pair[1];
+    }
+    if src.len() % 2 == 1 {
+        even_dst[src.len() / 2] = src[src.len() - 1];
     }
 }
