@@ -5,8 +5,8 @@
 #![cfg(target_arch = "x86_64")]
 
 use std::arch::x86_64::{
-    __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps,
-    _mm512_storeu_ps,
+    __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_max_ps, _mm512_min_ps,
+    _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
 use super::matmul::{tile, tiled_body};
@@ -24,11 +24,11 @@ pub(crate) unsafe fn matmul_acc(
     dst: &mut [f32],
     lhs: &[f32],
     rhs: &[f32],
-    m: usize,
-    n: usize,
-    k: usize,
+    (m, n, k): (usize, usize, usize),
+    slopes: Option<&[f32]>,
 ) {
     assert!(dst.len() >= m * n && lhs.len() >= m * k && rhs.len() >= k * n);
+    assert!(slopes.is_none_or(|s| s.len() >= m));
     let full = m / T;
     for t in 0..full {
         let i = t * T;
@@ -48,33 +48,39 @@ pub(crate) unsafe fn matmul_acc(
                     dst.as_mut_ptr().add(i * n + j),
                     &packed,
                     rhs.as_ptr().add(j),
-                    n,
-                    k,
+                    (n, k),
+                    slopes.map(|s| &s[i..i + T]),
                 )
             };
             j += T;
         }
         while j + 8 <= n {
-            tile::<T, 8, true>(dst, lhs, rhs, n, k, i, j);
+            tile::<T, 8, true>(dst, lhs, rhs, (n, k), slopes, (i, j));
             j += 8;
         }
         while j < n {
-            tile::<T, 1, true>(dst, lhs, rhs, n, k, i, j);
+            tile::<T, 1, true>(dst, lhs, rhs, (n, k), slopes, (i, j));
             j += 1;
         }
     }
-    tiled_body::<true>(dst, lhs, rhs, m, n, k, full * T);
+    tiled_body::<true>(dst, lhs, rhs, (m, n, k), slopes, full * T);
 }
 
 /// One `16 x 16` block: `dst[r][c] += Σ_p packed[p][r] · rhs[p][c]` for rows/columns 0..16
-/// from the given corners (row strides `n`).
+/// from the given corners (row strides `n`), then PReLU with `slopes[r]` when given.
 ///
 /// # Safety
 /// AVX-512F; `dst` and `rhs` must point at 16 rows (resp. `k` rows) of 16 readable floats with
 /// row stride `n`; `packed` holds `k * 16` values.
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[inline]
-unsafe fn block(dst: *mut f32, packed: &[f32], rhs: *const f32, n: usize, k: usize) {
+unsafe fn block(
+    dst: *mut f32,
+    packed: &[f32],
+    rhs: *const f32,
+    (n, k): (usize, usize),
+    slopes: Option<&[f32]>,
+) {
     let mut acc: [__m512; T] = [_mm512_setzero_ps(); T];
     for (p, col) in packed.chunks_exact(T).take(k).enumerate() {
         // SAFETY: row p < k of the 16-column strip (caller's contract).
@@ -87,7 +93,17 @@ unsafe fn block(dst: *mut f32, packed: &[f32], rhs: *const f32, n: usize, k: usi
         // SAFETY: row r < 16 of the 16-column block of dst (caller's contract).
         unsafe {
             let d = dst.add(r * n);
-            _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), *a));
+            let mut v = _mm512_add_ps(_mm512_loadu_ps(d), *a);
+            if let Some(s) = slopes {
+                // max(v, 0) + slope · min(v, 0)
+                let zero = _mm512_setzero_ps();
+                v = _mm512_fmadd_ps(
+                    _mm512_set1_ps(s[r]),
+                    _mm512_min_ps(v, zero),
+                    _mm512_max_ps(v, zero),
+                );
+            }
+            _mm512_storeu_ps(d, v);
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Each input plane is copied once into a zero-padded scratch plane whose rows are split into
 //! `stride` phases (even columns, then odd columns for stride 2), so every kernel tap reads a
-//! contiguous run of inputs and the output row is computed eight columns at a time in registers.
+//! contiguous run of inputs and the output row is computed 16 columns at a time in registers.
 
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
@@ -147,6 +147,11 @@ fn conv_plane<const K: usize, const FMA: bool>(
     for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
         let rows: [&[f32]; K] = std::array::from_fn(|ky| plane.row(oy * s + ky));
         let mut ox = 0;
+        while ox + 16 <= ow {
+            let acc = taps_at::<K, 16, FMA>(&rows, taps, bias, plane, ox);
+            orow[ox..ox + 16].copy_from_slice(&acc);
+            ox += 16;
+        }
         while ox + 8 <= ow {
             let acc = taps_at::<K, 8, FMA>(&rows, taps, bias, plane, ox);
             orow[ox..ox + 8].copy_from_slice(&acc);
