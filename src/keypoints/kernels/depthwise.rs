@@ -144,52 +144,62 @@ fn conv_plane<const K: usize, const FMA: bool>(
     out: &mut [f32],
 ) {
     let (ow, s) = (win.cols.out, win.stride);
+    // Where each kernel column starts within a phase-split row, hoisted out of the loops.
+    let columns: [usize; K] = std::array::from_fn(|kx| plane.column(kx));
     for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
         let rows: [&[f32]; K] = std::array::from_fn(|ky| plane.row(oy * s + ky));
         let mut ox = 0;
         while ox + 16 <= ow {
-            let acc = taps_at::<K, 16, FMA>(&rows, taps, bias, plane, ox);
+            let acc = taps_at::<K, 16, FMA>(&rows, taps, bias, &columns, ox);
             orow[ox..ox + 16].copy_from_slice(&acc);
             ox += 16;
         }
         while ox + 8 <= ow {
-            let acc = taps_at::<K, 8, FMA>(&rows, taps, bias, plane, ox);
+            let acc = taps_at::<K, 8, FMA>(&rows, taps, bias, &columns, ox);
             orow[ox..ox + 8].copy_from_slice(&acc);
             ox += 8;
         }
         while ox + 4 <= ow {
-            let acc = taps_at::<K, 4, FMA>(&rows, taps, bias, plane, ox);
+            let acc = taps_at::<K, 4, FMA>(&rows, taps, bias, &columns, ox);
             orow[ox..ox + 4].copy_from_slice(&acc);
             ox += 4;
         }
         while ox < ow {
-            orow[ox] = taps_at::<K, 1, FMA>(&rows, taps, bias, plane, ox)[0];
+            orow[ox] = taps_at::<K, 1, FMA>(&rows, taps, bias, &columns, ox)[0];
             ox += 1;
         }
     }
 }
 
-/// `L` consecutive outputs starting at column `ox`, summed over all taps in registers.
+/// `L` consecutive outputs starting at column `ox`, summed over all taps in registers: one
+/// accumulator per kernel row, so the `K` multiply-add chains run in parallel.
 #[inline(always)]
 fn taps_at<const K: usize, const L: usize, const FMA: bool>(
     rows: &[&[f32]; K],
     taps: &[f32; 25],
     bias: f32,
-    plane: &PhasePlane,
+    columns: &[usize; K],
     ox: usize,
 ) -> [f32; L] {
-    let mut acc = [bias; L];
-    for (ky, row) in rows.iter().enumerate() {
-        for kx in 0..K {
+    let mut acc = [[0f32; L]; K];
+    for (ky, (row, acc)) in rows.iter().zip(acc.iter_mut()).enumerate() {
+        for (kx, &column) in columns.iter().enumerate() {
             let tap = taps[ky * K + kx];
-            let start = plane.column(kx) + ox;
-            let src: &[f32; L] = row[start..start + L].try_into().expect("L inputs");
+            let src: &[f32; L] = row[column + ox..column + ox + L]
+                .try_into()
+                .expect("L inputs");
             for l in 0..L {
                 acc[l] = madd::<FMA>(tap, src[l], acc[l]);
             }
         }
     }
-    acc
+    let mut sum = [bias; L];
+    for row_acc in &acc {
+        for l in 0..L {
+            sum[l] += row_acc[l];
+        }
+    }
+    sum
 }
 
 /// A zero-padded copy of one input plane whose rows are split into `stride` phases: padded
