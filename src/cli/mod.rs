@@ -1,5 +1,12 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod animate;
+mod keypoints;
+mod probe;
+pub mod progress;
+mod verify;
+mod watermark;
+
 use clap::{Parser, Subcommand};
 
 /// Animate a portrait with the motion of a driving video of a talking face.
@@ -8,10 +15,21 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    animate: animate::AnimateArgs,
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
+    Probe(probe::ProbeArgs),
+    /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
+    Keypoints(keypoints::KeypointsArgs),
+    /// Check a file for Sfumato's watermark and provenance metadata.
+    Verify(verify::VerifyArgs),
+    /// Embed or detect the watermark in a single image.
+    Watermark(watermark::WatermarkArgs),
+}
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
@@ -23,6 +41,10 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
-        None => 0,
+        Some(Command::Probe(args)) => probe::run(&args),
+        Some(Command::Keypoints(args)) => keypoints::run(&args),
+        Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Watermark(args)) => watermark::run(args),
+        None => animate::run(&cli.animate),
     }
 }
