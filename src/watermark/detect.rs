@@ -83,8 +83,16 @@ impl Detector {
 
     /// Decides on the evidence gathered from one or more frames.
     pub fn decide(&self, evidence: &Evidence) -> Detection {
-        let mut candidates: Vec<(f32, usize, usize)> = evidence
+        let folds: Vec<Vec<f32>> = evidence
             .folds
+            .iter()
+            .map(|fold| {
+                let mut f = fold.clone();
+                pattern::high_pass(&mut f);
+                f
+            })
+            .collect();
+        let mut candidates: Vec<(f32, usize, usize)> = folds
             .iter()
             .enumerate()
             .map(|(i, fold)| {
@@ -98,7 +106,7 @@ impl Detector {
             .iter()
             .take(SYNC_ATTEMPTS)
             .chain(std::iter::once(&as_exported))
-            .find_map(|&(_, i, shift)| self.decode(&evidence.folds[i], shift));
+            .find_map(|&(_, i, shift)| self.decode(&folds[i], shift));
         Detection {
             payload,
             false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability(),
@@ -197,8 +205,8 @@ impl Evidence {
             pattern::tile_period(self.width, self.height),
         );
         for (period, fold) in self.periods.iter().zip(self.folds.iter_mut()) {
-            let cols = bin_index(self.width, *period);
-            let rows = bin_index(self.height, *period);
+            let cols = pattern::bin_index(self.width, *period);
+            let rows = pattern::bin_index(self.height, *period);
             for (row, &by) in residual.chunks(self.width as usize).zip(&rows) {
                 let dst = &mut fold[by * BINS..(by + 1) * BINS];
                 for (&v, &bx) in row.iter().zip(&cols) {
@@ -245,12 +253,5 @@ fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
         .iter()
         .zip(&level.data)
         .map(|(h, l)| (h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP))
-        .collect()
-}
-
-fn bin_index(len: u32, period: f64) -> Vec<usize> {
-    let bin = period / BINS as f64;
-    (0..len)
-        .map(|i| (((i as f64 + 0.5) / bin).floor() as i64).rem_euclid(BINS as i64) as usize)
         .collect()
 }
