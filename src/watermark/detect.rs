@@ -20,7 +20,7 @@ const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=15;
 /// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
 const CLIP: f32 = 2.0;
 /// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
-const NOISE_FLOOR: f32 = 1.0;
+const NOISE_FLOOR: f32 = 0.5;
 /// Synchronisation candidates that are decoded; each could pass the check by chance. The
 /// strongest peaks are tried, then the frame as exported (no crop, any whole-frame rescale),
 /// which needs no synchronisation and so still decodes when the sync pattern is too faint.
@@ -233,7 +233,7 @@ impl Evidence {
 /// that part so busy textures and edges weigh no more than flat areas (the host image is the
 /// main noise, and it is far from stationary).
 fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
-    let radius = ((period / CELLS as f64).round() as usize).max(1);
+    let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
     let local = luma.box_mean(radius);
     let high = Plane {
         data: luma
@@ -248,7 +248,7 @@ fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
         data: high.data.iter().map(|v| v.abs()).collect(),
         ..local
     }
-    .box_mean(2 * radius);
+    .box_mean(radius);
     high.data
         .iter()
         .zip(&level.data)
