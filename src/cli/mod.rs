@@ -1,12 +1,13 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod animate;
+mod keypoints;
 mod probe;
 pub mod progress;
-
-use clap::{Parser, Subcommand};
-
 mod verify;
 mod watermark;
+
+use clap::{Parser, Subcommand};
 
 /// Animate a portrait with the motion of a driving video of a talking face.
 #[derive(Parser, Debug)]
@@ -14,12 +15,16 @@ mod watermark;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    animate: animate::AnimateArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
     Probe(probe::ProbeArgs),
+    /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
+    Keypoints(keypoints::KeypointsArgs),
     /// Check a file for Sfumato's watermark and provenance metadata.
     Verify(verify::VerifyArgs),
     /// Embed or detect the watermark in a single image.
@@ -37,8 +42,9 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
-        None => 0,
+        Some(Command::Keypoints(args)) => keypoints::run(&args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Watermark(args)) => watermark::run(args),
+        None => animate::run(&cli.animate),
     }
 }
