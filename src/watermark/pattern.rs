@@ -1,7 +1,7 @@
 //! The watermark tile: a keyed grid of cells, some carrying a known synchronisation pattern and
 //! the rest the coded payload, repeated over the whole frame.
 //!
-//! The tile's size is tied to the frame (a quarter of its shorter side), so a frame rescaled as a
+//! The tile's size is tied to the frame (half its shorter side), so a frame rescaled as a
 //! whole keeps the same number of tiles; a crop shifts the tiling, which the synchronisation
 //! pattern recovers (see `detect`).
 
