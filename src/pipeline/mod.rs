@@ -8,6 +8,7 @@ use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
+use crate::watermark::{xmp::Provenance, Marker, Payload};
 use crate::{Error, Result};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
@@ -195,6 +196,8 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
     let mut spec = OutputSpec::new(&job.output, fps, width, height);
     spec.audio = audio;
     spec.force = job.force;
+    let marker = Marker::new(Payload::for_export());
+    spec.xmp = Some(Provenance::for_export("warp", marker.payload()).to_xmp());
 
     let total = track.len();
     let frames = match &job.driver {
@@ -227,7 +230,7 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
                 driver_face: face.as_ref().filter(|_| driver.is_some()),
                 target_landmarks: &target,
             })?;
-            mark_as_synthetic(&mut out);
+            marker.embed(&mut out);
             if enc_tx.send(out).is_err() {
                 break;
             }
@@ -252,9 +255,6 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
         gpu,
     })
 }
-
-/// The watermark call site: every exported frame passes through here before the writer.
-fn mark_as_synthetic(_frame: &mut RgbImage) {}
 
 /// The writer on its own thread, fed through a short queue; the thread's result says whether
 /// every frame was written and the file finished. Fails at once if the output cannot be opened.
