@@ -60,6 +60,7 @@ fn window_shows_the_frames_it_was_given() {
     });
     let presented = Arc::new(Mutex::new(Vec::new()));
     let shots = Arc::new(Mutex::new(Vec::new()));
+    let window_tree = Arc::new(Mutex::new(String::new()));
     let saved = work.path().join("saved.png");
 
     let save_to = saved.clone();
@@ -70,6 +71,7 @@ fn window_shows_the_frames_it_was_given() {
     });
     // After the last frame first reaches the screen: screenshot it, save it with S, step back
     // with ←, switch the driver inset on with D, screenshot again, close with Q.
+    let title_log = window_tree.clone();
     let (log, shot_log, dir, display) = (
         presented.clone(),
         shots.clone(),
@@ -77,13 +79,16 @@ fn window_shows_the_frames_it_was_given() {
         xvfb.display.clone(),
     );
     let on_present: preview::PresentHook = Box::new(move |p| {
-        log.lock().unwrap().push(p.clone());
+        log.lock()
+            .unwrap()
+            .push((p.clone(), std::time::Instant::now()));
         if p.index == count - 1 && p.first_time {
-            let (control, shot_log, dir, display) = (
+            let (control, shot_log, dir, display, title_log) = (
                 control.clone(),
                 shot_log.clone(),
                 dir.clone(),
                 display.clone(),
+                title_log.clone(),
             );
             std::thread::spawn(move || {
                 let shot = |name: &str| {
@@ -98,6 +103,12 @@ fn window_shows_the_frames_it_was_given() {
                     shot_log.lock().unwrap().push(path);
                 };
                 shot("last.png");
+                let tree = std::process::Command::new("xwininfo")
+                    .args(["-display", &display, "-root", "-tree"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                *title_log.lock().unwrap() = tree;
                 control.send(Action::SaveFrame);
                 control.send(Action::Step(-1));
                 control.send(Action::ToggleDriver);
@@ -141,8 +152,8 @@ fn window_shows_the_frames_it_was_given() {
     let log = presented.lock().unwrap();
     let firsts: Vec<usize> = log
         .iter()
-        .filter(|p| p.first_time)
-        .map(|p| p.index)
+        .filter(|p| p.0.first_time)
+        .map(|p| p.0.index)
         .collect();
     assert_eq!(
         firsts,
@@ -150,10 +161,32 @@ fn window_shows_the_frames_it_was_given() {
         "frames shown in order"
     );
     assert!(
-        log.iter().all(|p| p.window_size == (side, side)),
+        log.iter().all(|p| p.0.window_size == (side, side)),
         "window opened at frame size"
     );
+    // Generation is far ahead (decoding only), so playback paces itself at the clip's rate.
+    let shown_at: Vec<_> = log.iter().filter(|p| p.0.first_time).map(|p| p.1).collect();
+    let period = (shown_at[count - 1] - shown_at[10]).as_secs_f64() / (count - 11) as f64;
+    eprintln!("playback period {:.1} ms at {fps} fps", period * 1e3);
+    assert!(
+        period >= 0.9 / fps && period <= 1.5 / fps,
+        "plays at the driver's rate: {:.1} ms per frame",
+        period * 1e3
+    );
 
+    // The title, read from the X server's window tree (xwininfo, when installed).
+    let tree = window_tree.lock().unwrap();
+    if let Some(line) = tree.lines().find(|l| l.contains("preview test")) {
+        eprintln!("window: {}", line.trim());
+        let title = format!("frame {count}/{count}");
+        assert!(line.contains(&title), "title names the frame: {line}");
+        assert!(
+            line.contains("generated at") && line.contains("playing"),
+            "{line}"
+        );
+    } else {
+        eprintln!("title not checked: xwininfo is not installed");
+    }
     let shots = shots.lock().unwrap();
     assert_eq!(shots.len(), 2, "both screenshots taken");
     if let Some(keep) = std::env::var_os("SFUMATO_TEST_OUT") {

@@ -175,6 +175,8 @@ struct App {
     shown: Vec<bool>,
     received: usize,
     gen_rate: RateMeter,
+    /// Arrival times of the first and the latest frame, for the average generation rate.
+    arrivals: Option<(Instant, Instant)>,
     play_rate: RateMeter,
     present_times: Vec<Duration>,
     lags: Vec<Duration>,
@@ -220,6 +222,7 @@ impl App {
             shown: Vec::new(),
             received: 0,
             gen_rate: RateMeter::new(),
+            arrivals: None,
             play_rate: RateMeter::new(),
             present_times: Vec::new(),
             lags: Vec::new(),
@@ -436,6 +439,9 @@ impl App {
         }
         if !self.playback.generation_done {
             title += &format!(" · generating {:.1} fps", self.gen_rate.rate(now));
+        } else if let Some((first, last)) = self.arrivals.filter(|a| a.1 > a.0) {
+            let average = (self.received - 1) as f64 / (last - first).as_secs_f64();
+            title += &format!(" · generated at {average:.1} fps");
         }
         title += &format!(" · playing {:.1} fps", self.play_rate.rate(now));
         if self.playback.paused {
@@ -515,6 +521,7 @@ impl ApplicationHandler<UserEvent> for App {
             Forwarded::Frame(frame) => {
                 self.received += 1;
                 self.gen_rate.record(now);
+                self.arrivals = Some((self.arrivals.map_or(now, |a| a.0), now));
                 self.store.push(*frame);
                 self.advance(now);
             }
