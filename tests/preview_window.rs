@@ -113,15 +113,24 @@ fn window_shows_the_frames_it_was_given() {
                 control.send(Action::Step(-1));
                 control.send(Action::ToggleDriver);
                 shot("stepped.png");
+                control.send(Action::ToggleDriver);
+                control.send(Action::ToggleKeypoints);
+                shot("keypoints.png");
                 control.send(Action::Close);
             });
         }
     });
 
     let producer_frames = frames.clone();
+    // The face mesh of the frame the test steps back to, for the K overlay.
+    let mesh = sfumato::keypoints::FaceMesh::load().unwrap();
+    let faces = mesh.detect_faces(&frames[count - 2]).unwrap();
+    let landmarks: Vec<[f32; 2]> = faces[0].landmarks.iter().map(|p| [p[0], p[1]]).collect();
+    let overlay = landmarks.clone();
     let producer = std::thread::spawn(move || {
         for (i, f) in producer_frames.into_iter().enumerate() {
-            tx.send(PreviewFrame::new(i, f).with_driver(driver.clone()));
+            let frame = PreviewFrame::new(i, f).with_driver(driver.clone());
+            tx.send(frame.with_landmarks(overlay.clone()));
         }
     });
     let opts = PreviewOptions {
@@ -188,7 +197,7 @@ fn window_shows_the_frames_it_was_given() {
         eprintln!("title not checked: xwininfo is not installed");
     }
     let shots = shots.lock().unwrap();
-    assert_eq!(shots.len(), 2, "both screenshots taken");
+    assert_eq!(shots.len(), 3, "all screenshots taken");
     if let Some(keep) = std::env::var_os("SFUMATO_TEST_OUT") {
         for shot in shots.iter() {
             std::fs::copy(
@@ -242,5 +251,25 @@ fn window_shows_the_frames_it_was_given() {
     assert!(
         pip >= 35.0,
         "D shows the driver frame in the corner: {pip:.1} dB"
+    );
+
+    // K: the 468 landmarks drawn over the picture, which is unchanged away from the face.
+    let marked = image::open(&shots[2]).unwrap().to_rgb8();
+    let green = landmarks
+        .iter()
+        .filter(|p| marked.get_pixel(p[0] as u32, p[1] as u32).0 == [40, 255, 90])
+        .count();
+    let corner = psnr(
+        &crop(&marked, 0, 0, 96, 96),
+        &crop(&frames[count - 2], 0, 0, 96, 96),
+    );
+    eprintln!(
+        "keypoints: {green}/{} landmarks drawn; corner {corner:.1} dB",
+        landmarks.len()
+    );
+    assert!(green >= landmarks.len() * 95 / 100, "K draws the landmarks");
+    assert!(
+        corner >= 35.0,
+        "the overlay leaves the rest of the picture alone"
     );
 }
