@@ -13,6 +13,7 @@ pub mod error;
 pub mod keypoints;
 pub mod media;
 pub mod motion;
+pub mod pipeline;
 pub mod preview;
 pub mod watermark;
 

@@ -1,7 +1,11 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
+mod animate;
+mod keypoints;
 mod probe;
 pub mod progress;
+mod verify;
+mod watermark;
 
 use clap::{Parser, Subcommand};
 
@@ -11,12 +15,20 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    animate: animate::AnimateArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check a portrait or driver before a long run: format, codec, size, fps, frames, audio.
     Probe(probe::ProbeArgs),
+    /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
+    Keypoints(keypoints::KeypointsArgs),
+    /// Check a file for Sfumato's watermark and provenance metadata.
+    Verify(verify::VerifyArgs),
+    /// Embed or detect the watermark in a single image.
+    Watermark(watermark::WatermarkArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -30,6 +42,9 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
-        None => 0,
+        Some(Command::Keypoints(args)) => keypoints::run(&args),
+        Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Watermark(args)) => watermark::run(args),
+        None => animate::run(&cli.animate),
     }
 }

@@ -5,17 +5,23 @@ mod blocks;
 pub mod crop;
 pub mod detection;
 pub mod full_range;
+pub mod kernels;
 mod layers;
 pub mod mesh_net;
+pub mod one_euro;
 mod ops;
+pub mod overlay;
 mod pipeline;
 pub mod roi;
 pub mod short_range;
+mod tracker;
 pub mod weights;
 
 pub use crop::Roi;
 pub use detection::Detection;
+pub use one_euro::{LandmarkSmoother, OneEuroParams};
 pub use pipeline::{DetectorKind, FaceMesh, MeshResult, MIN_PRESENCE};
+pub use tracker::FaceTracker;
 
 use serde::{Deserialize, Serialize};
 

@@ -11,19 +11,27 @@
 //!
 //! Writing lives in the writer modules; see [`OutputSpec`] and [`VideoWriter`].
 
+mod atomic;
 mod audio;
 mod frames_in;
 mod gif_in;
+mod gif_out;
 mod mp4_in;
+mod mp4_out;
+mod png_out;
 mod portrait;
 mod probe;
 mod sps;
 mod video;
+mod writer;
 mod xmp;
 
+pub use atomic::{check_output_path, write_atomic, AtomicFile};
 pub use audio::{read_audio, AudioPacket, AudioTrack};
 pub use frames_in::FOLDER_FPS;
+pub use png_out::{frame_file_name, write_png};
 pub use portrait::{load_portrait, MAX_PIXELS, MAX_SIDE};
 pub use probe::{probe, MediaKind, ProbeReport};
 pub use video::{open_video, AudioInfo, Fps, VideoInfo, VideoReader};
+pub use writer::{OutputFormat, OutputSpec, Quality, VideoWriter};
 pub use xmp::{read_xmp, PNG_XMP_KEYWORD, XMP_UUID};

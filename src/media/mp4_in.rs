@@ -160,11 +160,11 @@ fn refuse_codec(path: &Path, contents: &StsdBoxContent) -> Error {
         Some(c) => format!("{name} ({c})"),
         None => name.to_string(),
     };
-    let (what, short) = match contents {
-        StsdBoxContent::Hev1(_) | StsdBoxContent::Hvc1(_) => (named("HEVC/H.265 video"), "hevc"),
-        StsdBoxContent::Av01(_) => (named("AV1 video"), "av1"),
-        StsdBoxContent::Vp09(_) => (named("VP9 video"), "vp9"),
-        StsdBoxContent::Vp08(_) => (named("VP8 video"), "vp8"),
+    let what = match contents {
+        StsdBoxContent::Hev1(_) | StsdBoxContent::Hvc1(_) => named("HEVC/H.265 video"),
+        StsdBoxContent::Av01(_) => named("AV1 video"),
+        StsdBoxContent::Vp09(_) => named("VP9 video"),
+        StsdBoxContent::Vp08(_) => named("VP8 video"),
         StsdBoxContent::Unknown(fourcc) => {
             let f = fourcc.to_string();
             let name = match f.as_str() {
@@ -174,11 +174,11 @@ fn refuse_codec(path: &Path, contents: &StsdBoxContent) -> Error {
                 "avc3" => "H.264 with in-band parameter sets (avc3)",
                 _ => "this video codec",
             };
-            return unsupported(path, &format!("{name} (sample entry '{f}')"), "codec");
+            return unsupported(path, &format!("{name} (sample entry '{f}')"), false);
         }
-        _ => ("this video codec".to_string(), "codec"),
+        _ => "this video codec".to_string(),
     };
-    unsupported(path, &what, short)
+    unsupported(path, &what, false)
 }
 
 /// Refuses H.264 variants OpenH264 cannot decode, before decoding starts.
@@ -188,7 +188,7 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
         return Err(unsupported(
             path,
             &format!("{}-bit H.264 ({profile} profile)", sps.bit_depth),
-            "high bit depth",
+            false,
         ));
     }
     if sps.chroma_format_idc != 1 {
@@ -200,11 +200,11 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
         return Err(unsupported(
             path,
             &format!("H.264 with {chroma} chroma ({profile} profile)"),
-            "chroma format",
+            false,
         ));
     }
     if !sps.frame_mbs_only {
-        return Err(unsupported(path, "interlaced H.264", "interlaced"));
+        return Err(unsupported(path, "interlaced H.264", true));
     }
     Ok(())
 }
@@ -212,6 +212,16 @@ fn check_sps(path: &Path, sps: &sps::SpsInfo) -> Result<()> {
 fn is_aac(trak: &TrakBox) -> bool {
     &handler(trak) == b"soun"
         && matches!(trak.mdia.minf.stbl.stsd.contents, StsdBoxContent::Mp4a(_))
+}
+
+/// Channel count from the AAC channel configuration (the sample entry's count is often a
+/// placeholder 2), falling back to the sample entry.
+fn channels(chan_conf: u8, sample_entry: u16) -> u16 {
+    match chan_conf {
+        1..=6 => u16::from(chan_conf),
+        7 => 8,
+        _ => sample_entry,
+    }
 }
 
 fn audio_info(mp4: &Mp4) -> Option<AudioInfo> {
@@ -223,7 +233,7 @@ fn audio_info(mp4: &Mp4) -> Option<AudioInfo> {
     Some(AudioInfo {
         codec: format!("mp4a.40.{}", dsd.profile),
         sample_rate: u32::from(mp4a.samplerate.value()),
-        channels: mp4a.channelcount,
+        channels: channels(dsd.chan_conf, mp4a.channelcount),
         duration_s: trak.mdia.mdhd.duration as f64 / f64::from(trak.mdia.mdhd.timescale.max(1)),
     })
 }
@@ -271,7 +281,7 @@ pub(crate) fn read_audio(path: &Path) -> Result<Option<AudioTrack>> {
         freq_index: dec.dec_specific.freq_index,
         chan_conf: dec.dec_specific.chan_conf,
         sample_rate: u32::from(mp4a.samplerate.value()),
-        channels: mp4a.channelcount,
+        channels: channels(dec.dec_specific.chan_conf, mp4a.channelcount),
         bitrate: dec.avg_bitrate,
         timescale,
         start: delay as i64 - skip as i64,
@@ -317,7 +327,7 @@ pub(crate) struct Mp4Video {
 
 impl Mp4Video {
     /// Rewrites one length-prefixed (avcC) sample as Annex B, parameter sets first on frame 0.
-    fn to_annexb(&mut self) -> Result<()> {
+    fn fill_annexb(&mut self) -> Result<()> {
         self.annexb.clear();
         if self.next == 0 {
             self.annexb.extend_from_slice(&self.param_sets);
@@ -365,7 +375,7 @@ impl FrameSource for Mp4Video {
                 .seek(SeekFrom::Start(offset))
                 .and_then(|_| self.file.read_exact(&mut self.sample))
                 .map_err(|e| io_error(&self.path, e))?;
-            self.to_annexb()?;
+            self.fill_annexb()?;
             let decoded = self
                 .decoder
                 .decode(&self.annexb)

@@ -33,16 +33,23 @@ pub fn load_portrait(path: &Path) -> Result<RgbImage> {
             "not an image this tool can read (expected PNG, JPEG or WebP)",
         ));
     };
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| Error::bad_input(path, format!("unreadable {format:?} image: {e}")))?;
+    let mut decoder = reader.into_decoder().map_err(|e| {
+        Error::bad_input(
+            path,
+            format!("unreadable {} image: {e}", format_name(format)),
+        )
+    })?;
     let (width, height) = decoder.dimensions();
     check_dimensions(path, width, height)?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder)
-        .map_err(|e| Error::bad_input(path, format!("unreadable {format:?} image: {e}")))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| {
+        Error::bad_input(
+            path,
+            format!("unreadable {} image: {e}", format_name(format)),
+        )
+    })?;
     image.apply_orientation(orientation);
     Ok(flatten_to_rgb(image))
 }
@@ -82,4 +89,8 @@ fn flatten_to_rgb(image: DynamicImage) -> RgbImage {
         }
     }
     rgb
+}
+
+fn format_name(format: image::ImageFormat) -> &'static str {
+    format.extensions_str().first().copied().unwrap_or("image")
 }

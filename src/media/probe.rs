@@ -59,8 +59,20 @@ fn image_format(path: &Path) -> Result<Option<&'static str>> {
         Some("jpeg")
     } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
         Some("webp")
+    } else if has_image_extension(path) {
+        // Named like an image but not one: let the image loader explain.
+        Some("unknown")
     } else {
         None
+    })
+}
+
+fn has_image_extension(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        matches!(
+            e.to_ascii_lowercase().as_str(),
+            "png" | "jpg" | "jpeg" | "webp"
+        )
     })
 }
 

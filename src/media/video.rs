@@ -187,10 +187,10 @@ fn sniff(path: &Path, len: u64) -> Result<Kind> {
         return Ok(Kind::Mp4);
     }
     if box_type == b"\x1aE\xdf\xa3" || head.starts_with(b"\x1aE\xdf\xa3") {
-        return Err(unsupported(path, "a Matroska/WebM file", "webm"));
+        return Err(unsupported(path, "a Matroska/WebM file", false));
     }
     if head.starts_with(b"RIFF") {
-        return Err(unsupported(path, "an AVI/RIFF file", "avi"));
+        return Err(unsupported(path, "an AVI/RIFF file", false));
     }
     Err(Error::bad_input(
         path,
@@ -199,14 +199,16 @@ fn sniff(path: &Path, len: u64) -> Result<Kind> {
     ))
 }
 
-/// The refusal for a codec or container we do not decode, with the conversion command.
-pub(crate) fn unsupported(path: &Path, what: &str, short: &str) -> Error {
+/// The refusal for a codec or container we do not decode, with the ffmpeg command that
+/// converts it (deinterlacing too when `interlaced`).
+pub(crate) fn unsupported(path: &Path, what: &str, interlaced: bool) -> Error {
+    let filter = if interlaced { " -vf yadif" } else { "" };
     Error::bad_input(
         path,
         format!(
-            "{what} is not supported ({short}); only H.264 (8-bit 4:2:0, progressive) MP4/MOV, \
-             GIF and frame folders are. Convert it with: ffmpeg -i '{}' -c:v libx264 \
-             -pix_fmt yuv420p -vf yadif=deint=interlaced -c:a aac '{}'",
+            "{what} is not supported; only H.264 (8-bit 4:2:0, progressive) MP4/MOV, GIF and \
+             frame folders are. Convert it with: ffmpeg -i '{}' -c:v libx264 -pix_fmt yuv420p\
+             {filter} -c:a aac '{}'",
             path.display(),
             path.with_extension("h264.mp4").display()
         ),

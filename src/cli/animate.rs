@@ -1,0 +1,180 @@
+//! The main command, `animate PORTRAIT --driver VIDEO|preset:NAME [-o OUT]`: a thin layer over
+//! [`sfumato::pipeline`].
+
+use super::progress::Progress;
+use clap::ValueEnum;
+use sfumato::engine::warp::Device;
+use sfumato::motion::MotionConfig;
+use sfumato::pipeline::{self, DriverSource, Job, Stage};
+use sfumato::{Error, Result};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Arguments of the main command (given without a subcommand).
+#[derive(clap::Args, Debug)]
+pub struct AnimateArgs {
+    /// The portrait to animate (PNG, JPEG, WebP): a painting or a photo with one main face.
+    #[arg(value_name = "PORTRAIT")]
+    portrait: Option<PathBuf>,
+    /// The motion: a driving video of a talking face (MP4/MOV H.264, GIF, or a folder of
+    /// frames), or a built-in motion `preset:idle|blink|nod|smile|talk`.
+    #[arg(short, long, value_name = "VIDEO|preset:NAME")]
+    driver: Option<String>,
+    /// Output: `.mp4` (H.264, with the driver's audio), `.gif`, or a folder (ending in `/`) for
+    /// PNG frames. Default: PORTRAIT's name with `_animated.mp4`, in the current folder.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Cap the output's longer side at this many pixels (default: the portrait's full size).
+    #[arg(long, value_name = "PIXELS")]
+    max_size: Option<u32>,
+    /// Where the warp runs: `auto` uses a hardware GPU when there is one, else the CPU.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
+    device: DeviceArg,
+    /// Scale the driver's motion: 1 as measured, 0.5 half as much, 1.5 exaggerated.
+    #[arg(long, value_name = "K", default_value_t = 1.0)]
+    motion_scale: f32,
+    /// Temporal smoothing of the motion, 0 (off) to 1 (strong).
+    #[arg(long, value_name = "S", default_value_t = 0.5)]
+    smoothing: f32,
+    /// Soft limit on head rotation in degrees: a 2D warp cannot show a head turned further, so
+    /// larger rotations approach this angle without passing it.
+    #[arg(long, value_name = "DEG", default_value_t = 25.0)]
+    max_rotation: f32,
+    /// Soft limit on the head's movement across the frame, in face widths (eye-corner
+    /// distances); 0 = no limit.
+    #[arg(long, value_name = "FACES", default_value_t = 0.2)]
+    max_translation: f32,
+    /// Soft limit on the head's scale change, as a fraction (0.08 = ±8 %); 0 = no limit.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.08)]
+    max_scale_change: f32,
+    /// Driver frame (0-based) whose pose and expression count as neutral. Default: the frame
+    /// closest to the portrait's own pose and expression.
+    #[arg(long, value_name = "N")]
+    reference: Option<usize>,
+    /// Length of a preset's clip in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 4.0)]
+    duration: f32,
+    /// Frame rate of a preset's clip.
+    #[arg(long, value_name = "FPS", default_value_t = 25)]
+    fps: u32,
+    /// Replace OUT if it exists.
+    #[arg(short, long)]
+    force: bool,
+    /// No progress bar or summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// `--device` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeviceArg {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+/// Runs the main command; returns the exit code.
+pub fn run(args: &AnimateArgs) -> i32 {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"))
+        .format_timestamp(None)
+        .format_target(false)
+        .try_init();
+    match animate(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn animate(args: &AnimateArgs) -> Result<()> {
+    let portrait = args.portrait.clone().ok_or_else(|| {
+        Error::BadInput(
+            "no portrait given; usage: animate PORTRAIT --driver VIDEO|preset:NAME [-o OUT] \
+             (see animate --help)"
+                .into(),
+        )
+    })?;
+    let driver = args.driver.as_deref().ok_or_else(|| {
+        Error::BadInput(
+            "no --driver given: pass a driving video or a preset such as preset:idle".into(),
+        )
+    })?;
+    if !(args.duration > 0.0 && args.duration <= 600.0) {
+        return Err(Error::BadInput("--duration must be between 0 and 600 seconds".into()));
+    }
+    if args.fps == 0 || args.fps > 120 {
+        return Err(Error::BadInput("--fps must be between 1 and 120".into()));
+    }
+    if !(args.motion_scale >= 0.0 && args.motion_scale <= 5.0) {
+        return Err(Error::BadInput("--motion-scale must be between 0 and 5".into()));
+    }
+    if !(0.0..=1.0).contains(&args.smoothing) {
+        return Err(Error::BadInput("--smoothing must be between 0 and 1".into()));
+    }
+    let output = args.output.clone().unwrap_or_else(|| {
+        let stem = portrait.file_stem().unwrap_or_default().to_string_lossy();
+        PathBuf::from(format!("{stem}_animated.mp4"))
+    });
+    let job = Job {
+        portrait,
+        driver: DriverSource::parse(driver, args.duration, args.fps)?,
+        output: output.clone(),
+        max_size: args.max_size,
+        device: match args.device {
+            DeviceArg::Auto => Device::Auto,
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Gpu => Device::Gpu,
+        },
+        motion: MotionConfig {
+            motion_scale: args.motion_scale,
+            max_rotation_deg: args.max_rotation,
+            max_translation: args.max_translation,
+            max_scale_change: args.max_scale_change,
+            smoothing: args.smoothing,
+            ..Default::default()
+        },
+        reference: args.reference,
+        force: args.force,
+    };
+    let bars: Mutex<Option<(Stage, Progress)>> = Mutex::new(None);
+    let on_progress = |stage: Stage, _done: u64, total: Option<u64>| {
+        let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
+        if bars.as_ref().map(|(s, _)| *s) != Some(stage) {
+            if let Some((_, old)) = bars.take() {
+                old.finish();
+            }
+            let label = match stage {
+                Stage::Tracking => "tracking",
+                Stage::Rendering => "rendering",
+            };
+            *bars = Some((stage, Progress::new(label, total, args.quiet)));
+        }
+        if let Some((_, bar)) = bars.as_ref() {
+            bar.inc();
+        }
+    };
+    let report = pipeline::run(&job, &on_progress)?;
+    if let Some((_, bar)) = bars.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        bar.finish();
+    }
+    if !args.quiet {
+        eprintln!(
+            "wrote {}: {} frames, {}x{}, {:.2} fps (reference driver frame {}, warp on {}{})",
+            output.display(),
+            report.frames,
+            report.width,
+            report.height,
+            report.fps.as_f64(),
+            report.reference,
+            if report.gpu { "GPU" } else { "CPU" },
+            if report.frames_without_face > 0 {
+                format!(", {} frames without a face", report.frames_without_face)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}

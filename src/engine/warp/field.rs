@@ -1,0 +1,333 @@
+//! From sparse landmark motion to the dense backward map: the head's affine motion fading out
+//! with distance from the face (hair, ears, neck, shoulders follow; background and frame edges
+//! stay), plus a Gaussian RBF for the expression, then a repair pass that removes any fold.
+
+use super::grid::WarpGrid;
+use super::rbf::GaussianRbf;
+use crate::motion::regions::{
+    eye_distance, EYE_CORNERS, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_INNER,
+    LIPS_INNER_LOWER, LIPS_INNER_UPPER, LIPS_OUTER, RIGHT_EYE_LOWER, RIGHT_EYE_UPPER, RIGID,
+};
+use rayon::prelude::*;
+
+/// Smallest allowed Jacobian determinant of the backward map, relative to the identity's.
+pub const MIN_JACOBIAN: f32 = 0.01;
+
+/// How far (in face-oval radii beyond the oval) the head's motion still reaches.
+const HEAD_FALLOFF: f32 = 1.1;
+
+/// Per-portrait state that turns target landmarks into a [`WarpGrid`].
+pub struct WarpField {
+    source: Vec<[f32; 2]>,
+    controls: Vec<usize>,
+    width: u32,
+    height: u32,
+    spacing: u32,
+    sigma: f32,
+}
+
+impl WarpField {
+    /// Prepares the field for a portrait of `width` × `height` pixels with these landmarks.
+    pub fn new(portrait: &[[f32; 3]], width: u32, height: u32) -> Self {
+        let source: Vec<[f32; 2]> = portrait.iter().map(|p| [p[0], p[1]]).collect();
+        let unit = eye_distance(portrait).max(4.0);
+        let spacing = (unit / 14.0).round().clamp(2.0, 16.0) as u32;
+        Self {
+            controls: pick_controls(&source, unit),
+            source,
+            width,
+            height,
+            spacing,
+            sigma: 0.12 * unit,
+        }
+    }
+
+    /// The backward map that moves the portrait's landmarks onto `target` (portrait pixels).
+    pub fn grid(&self, target: &[[f32; 3]]) -> WarpGrid {
+        let target: Vec<[f32; 2]> = target.iter().map(|p| [p[0], p[1]]).collect();
+        let head = HeadMotion::new(&self.source, &target, self.width, self.height);
+        let mut pairs: Vec<([f32; 2], [f32; 2])> = self
+            .controls
+            .iter()
+            .map(|&i| (target[i], self.source[i]))
+            .collect();
+        pairs.extend(self.mouth_controls(&target));
+        let centres: Vec<[f32; 2]> = pairs.iter().map(|p| p.0).collect();
+        let residuals: Vec<[f32; 2]> = pairs
+            .iter()
+            .map(|(t, s)| {
+                let base = head.map(*t);
+                [s[0] - base[0], s[1] - base[1]]
+            })
+            .collect();
+        let rbf = GaussianRbf::fit(&centres, &residuals, self.sigma, 0.02);
+        let support = rbf.support();
+        let mut grid = WarpGrid::identity(self.width, self.height, self.spacing);
+        let cols = grid.cols;
+        let spacing = grid.spacing;
+        grid.source
+            .par_chunks_mut(cols)
+            .enumerate()
+            .for_each(|(j, row)| {
+                for (i, node) in row.iter_mut().enumerate() {
+                    let q = [(i as u32 * spacing) as f32, (j as u32 * spacing) as f32];
+                    let mut p = head.map(q);
+                    if q[0] >= support[0]
+                        && q[0] <= support[2]
+                        && q[1] >= support[1]
+                        && q[1] <= support[3]
+                    {
+                        let r = rbf.eval(q);
+                        p = [p[0] + r[0], p[1] + r[1]];
+                    }
+                    *node = p;
+                }
+            });
+        unfold(&mut grid);
+        grid
+    }
+}
+
+impl WarpField {
+    /// Extra (target, source) pairs across an opened mouth, between each upper and lower inner-lip
+    /// point: the opening then maps evenly onto the portrait's lip line instead of ringing (and
+    /// folding) around the jump from upper to lower lip.
+    fn mouth_controls(&self, target: &[[f32; 2]]) -> Vec<([f32; 2], [f32; 2])> {
+        let lerp =
+            |a: [f32; 2], b: [f32; 2], t: f32| [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+        let mut out = Vec::new();
+        for (&u, &l) in LIPS_INNER_UPPER.iter().zip(LIPS_INNER_LOWER) {
+            let gap = (target[l][0] - target[u][0]).hypot(target[l][1] - target[u][1]);
+            if gap < 0.4 * self.sigma {
+                continue;
+            }
+            for t in [0.25, 0.5, 0.75] {
+                out.push((
+                    lerp(target[u], target[l], t),
+                    lerp(self.source[u], self.source[l], t),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Landmarks the RBF is fitted at: every lip, eyelid and skull point (their motion is what
+/// matters and they sit close together), then the face oval and the rest, thinned to an even spread.
+fn pick_controls(source: &[[f32; 2]], unit: f32) -> Vec<usize> {
+    let must: Vec<usize> = LIPS_INNER
+        .iter()
+        .chain(LIPS_OUTER)
+        .chain(RIGHT_EYE_UPPER)
+        .chain(RIGHT_EYE_LOWER)
+        .chain(LEFT_EYE_UPPER)
+        .chain(LEFT_EYE_LOWER)
+        .chain(&EYE_CORNERS)
+        .chain(RIGID)
+        .copied()
+        .collect();
+    let mut chosen: Vec<usize> = Vec::new();
+    for i in must {
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    let min_d2 = (0.09 * unit).powi(2);
+    let rest = FACE_OVAL
+        .iter()
+        .chain(RIGID)
+        .copied()
+        .chain(0..source.len());
+    for i in rest {
+        let far = chosen.iter().all(|&c| {
+            (source[c][0] - source[i][0]).powi(2) + (source[c][1] - source[i][1]).powi(2) >= min_d2
+        });
+        if far && !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen
+}
+
+/// The head's rigid motion as a backward affine map, weighted by distance from the face.
+struct HeadMotion {
+    /// Affine map from target to source: `[a, b, c, d, e, f]`, x' = a x + b y + c, y' = d x + e y + f.
+    affine: [f32; 6],
+    centre: [f32; 2],
+    inv_cov: [f32; 3],
+    oval_radius: f32,
+    width: f32,
+    height: f32,
+    border: f32,
+}
+
+impl HeadMotion {
+    fn new(source: &[[f32; 2]], target: &[[f32; 2]], width: u32, height: u32) -> Self {
+        let affine = fit_affine(
+            &RIGID.iter().map(|&i| target[i]).collect::<Vec<_>>(),
+            &RIGID.iter().map(|&i| source[i]).collect::<Vec<_>>(),
+        );
+        let oval: Vec<[f32; 2]> = FACE_OVAL.iter().map(|&i| target[i]).collect();
+        let n = oval.len() as f32;
+        let centre = [
+            oval.iter().map(|p| p[0]).sum::<f32>() / n,
+            oval.iter().map(|p| p[1]).sum::<f32>() / n,
+        ];
+        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+        for p in &oval {
+            let (dx, dy) = (p[0] - centre[0], p[1] - centre[1]);
+            sxx += dx * dx / n;
+            sxy += dx * dy / n;
+            syy += dy * dy / n;
+        }
+        let det = (sxx * syy - sxy * sxy).max(1e-6);
+        let inv_cov = [syy / det, -sxy / det, sxx / det];
+        let mut me = Self {
+            affine,
+            centre,
+            inv_cov,
+            oval_radius: 1.0,
+            width: width as f32,
+            height: height as f32,
+            border: 0.06 * width.min(height) as f32,
+        };
+        me.oval_radius = oval.iter().map(|p| me.radius(*p)).sum::<f32>() / n;
+        me
+    }
+
+    fn radius(&self, q: [f32; 2]) -> f32 {
+        let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
+        let [a, b, c] = self.inv_cov;
+        (a * dx * dx + 2.0 * b * dx * dy + c * dy * dy)
+            .max(0.0)
+            .sqrt()
+            / self.oval_radius
+    }
+
+    /// How much of the head's motion output pixel `q` shows: 1 on the face, fading to 0 away
+    /// from it and at the frame edges.
+    fn weight(&self, q: [f32; 2]) -> f32 {
+        let rho = self.radius(q);
+        let head = 1.0 - smoothstep(1.1, 1.1 + HEAD_FALLOFF, rho);
+        let edge = q[0]
+            .min(q[1])
+            .min(self.width - 1.0 - q[0])
+            .min(self.height - 1.0 - q[1]);
+        head * smoothstep(0.0, self.border, edge)
+    }
+
+    fn map(&self, q: [f32; 2]) -> [f32; 2] {
+        let [a, b, c, d, e, f] = self.affine;
+        let moved = [a * q[0] + b * q[1] + c, d * q[0] + e * q[1] + f];
+        let w = self.weight(q);
+        [q[0] + w * (moved[0] - q[0]), q[1] + w * (moved[1] - q[1])]
+    }
+}
+
+pub(super) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
+    let t = ((x - e0) / (e1 - e0)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Least-squares affine map `from → to`.
+pub(super) fn fit_affine(from: &[[f32; 2]], to: &[[f32; 2]]) -> [f32; 6] {
+    let n = from.len() as f64;
+    let mx = from.iter().map(|p| p[0] as f64).sum::<f64>() / n;
+    let my = from.iter().map(|p| p[1] as f64).sum::<f64>() / n;
+    let tx = to.iter().map(|p| p[0] as f64).sum::<f64>() / n;
+    let ty = to.iter().map(|p| p[1] as f64).sum::<f64>() / n;
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    let (mut ux, mut uy, mut vx, mut vy) = (0.0, 0.0, 0.0, 0.0);
+    for (p, q) in from.iter().zip(to) {
+        let (x, y) = (p[0] as f64 - mx, p[1] as f64 - my);
+        let (u, v) = (q[0] as f64 - tx, q[1] as f64 - ty);
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+        ux += u * x;
+        uy += u * y;
+        vx += v * x;
+        vy += v * y;
+    }
+    let det = sxx * syy - sxy * sxy;
+    if det.abs() < 1e-9 {
+        return [1.0, 0.0, (tx - mx) as f32, 0.0, 1.0, (ty - my) as f32];
+    }
+    let a = (ux * syy - uy * sxy) / det;
+    let b = (uy * sxx - ux * sxy) / det;
+    let d = (vx * syy - vy * sxy) / det;
+    let e = (vy * sxx - vx * sxy) / det;
+    [
+        a as f32,
+        b as f32,
+        (tx - a * mx - b * my) as f32,
+        d as f32,
+        e as f32,
+        (ty - d * mx - e * my) as f32,
+    ]
+}
+
+/// Removes folds: where a cell's Jacobian drops below [`MIN_JACOBIAN`], its displacement and
+/// its neighbours' are relaxed towards their local average until none is left; as a last resort
+/// the whole displacement is shrunk (the identity never folds).
+fn unfold(grid: &mut WarpGrid) {
+    for _ in 0..200 {
+        let bad = bad_cells(grid);
+        if bad.is_empty() {
+            return;
+        }
+        let disp: Vec<[f32; 2]> = (0..grid.source.len())
+            .map(|k| {
+                let p = grid.node_position(k % grid.cols, k / grid.cols);
+                [grid.source[k][0] - p[0], grid.source[k][1] - p[1]]
+            })
+            .collect();
+        let mut touched = vec![false; disp.len()];
+        for (i, j) in bad {
+            for b in j..(j + 2).min(grid.rows) {
+                for a in i..(i + 2).min(grid.cols) {
+                    touched[b * grid.cols + a] = true;
+                }
+            }
+        }
+        for (k, t) in touched.iter().enumerate() {
+            if !t {
+                continue;
+            }
+            let (i, j) = (k % grid.cols, k / grid.cols);
+            let mut sum = [0.0f32; 2];
+            let mut n = 0.0;
+            for b in j.saturating_sub(1)..(j + 2).min(grid.rows) {
+                for a in i.saturating_sub(1)..(i + 2).min(grid.cols) {
+                    let d = disp[b * grid.cols + a];
+                    sum = [sum[0] + d[0], sum[1] + d[1]];
+                    n += 1.0;
+                }
+            }
+            let p = grid.node_position(i, j);
+            let own = disp[k];
+            grid.source[k] = [0, 1].map(|c| p[c] + 0.5 * (own[c] + sum[c] / n));
+        }
+    }
+    let mut shrink = 0.5;
+    while grid.min_jacobian() < MIN_JACOBIAN && shrink > 1e-3 {
+        for k in 0..grid.source.len() {
+            let p = grid.node_position(k % grid.cols, k / grid.cols);
+            let s = grid.source[k];
+            grid.source[k] = [p[0] + shrink * (s[0] - p[0]), p[1] + shrink * (s[1] - p[1])];
+        }
+        shrink *= 0.5;
+    }
+}
+
+fn bad_cells(grid: &WarpGrid) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for j in 0..grid.rows.saturating_sub(1) {
+        for i in 0..grid.cols.saturating_sub(1) {
+            if grid.cell_min_jacobian(i, j) < MIN_JACOBIAN {
+                out.push((i, j));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! The open mouth: where the target mouth opens wider than the portrait's, the warp can only
+//! stretch the closed lip line, so the opening is painted over with a mouth interior — the
+//! driver's own, warped into place and colour-matched to the portrait, or a shaded dark cavity
+//! when the driver shows none (presets, closed driver mouth).
+
+use super::field::{fit_affine, smoothstep};
+use super::remap::bilinear;
+use crate::motion::regions::{eye_distance, mouth_opening, LIPS_INNER};
+use image::RgbImage;
+
+/// Cheek and forehead landmarks whose colour stands for the skin tone.
+const SKIN: [usize; 5] = [50, 280, 187, 411, 151];
+
+/// The colour of a mouth cavity before shading (a dark red).
+const CAVITY: [f32; 3] = [150.0, 45.0, 50.0];
+
+/// Per-portrait state for painting mouth interiors.
+pub struct MouthFiller {
+    portrait_opening: f32,
+    skin: [f32; 3],
+    lips: [f32; 3],
+}
+
+impl MouthFiller {
+    /// Measures the portrait's own mouth opening and its skin and lip colours.
+    pub fn new(portrait: &RgbImage, landmarks: &[[f32; 3]]) -> Self {
+        let lip_points: Vec<usize> = vec![0, 17, 37, 267, 84, 314];
+        Self {
+            portrait_opening: mouth_opening(landmarks) / eye_distance(landmarks).max(1.0),
+            skin: mean_colour(portrait, landmarks, &SKIN),
+            lips: mean_colour(portrait, landmarks, &lip_points),
+        }
+    }
+
+    /// Paints the interior into `out` (the warped frame) inside the target mouth opening.
+    pub fn fill(
+        &self,
+        out: &mut RgbImage,
+        target: &[[f32; 3]],
+        driver: Option<(&RgbImage, &[[f32; 3]])>,
+    ) {
+        let unit = eye_distance(target).max(1.0);
+        let opening = mouth_opening(target) / unit;
+        let extra = opening - self.portrait_opening;
+        // A portrait that already shows its mouth interior (teeth) is better stretched than painted.
+        let strength =
+            smoothstep(0.015, 0.05, extra) * (1.0 - smoothstep(0.04, 0.1, self.portrait_opening));
+        if strength <= 0.0 {
+            return;
+        }
+        let poly: Vec<[f32; 2]> = LIPS_INNER
+            .iter()
+            .map(|&i| [target[i][0], target[i][1]])
+            .collect();
+        let source =
+            driver.filter(|(_, d)| mouth_opening(d) / eye_distance(d).max(1.0) >= 0.5 * opening);
+        let interior = match source {
+            Some((image, face)) => {
+                let to: Vec<[f32; 2]> = LIPS_INNER
+                    .iter()
+                    .map(|&i| [face[i][0], face[i][1]])
+                    .collect();
+                let skin = mean_colour(image, face, &SKIN);
+                let gain = [0, 1, 2].map(|c| (self.skin[c] / skin[c].max(1.0)).clamp(0.5, 2.0));
+                Interior::Driver {
+                    image,
+                    affine: fit_affine(&poly, &to),
+                    gain,
+                }
+            }
+            None => Interior::Cavity {
+                colour: self.lips,
+                depth: (0.5 * mouth_opening(target)).max(1.0),
+            },
+        };
+        let (w, h) = out.dimensions();
+        let x0 = poly
+            .iter()
+            .map(|p| p[0])
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0) as u32;
+        let y0 = poly
+            .iter()
+            .map(|p| p[1])
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0) as u32;
+        let x1 = (poly.iter().map(|p| p[0]).fold(f32::MIN, f32::max).ceil() as u32 + 1).min(w);
+        let y1 = (poly.iter().map(|p| p[1]).fold(f32::MIN, f32::max).ceil() as u32 + 1).min(h);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let q = [x as f32, y as f32];
+                let (inside, dist) = inside_and_distance(&poly, q);
+                let cover = if inside {
+                    (0.5 + dist).min(1.0)
+                } else {
+                    (0.5 - dist).max(0.0)
+                };
+                let alpha = cover * strength;
+                if alpha <= 0.0 {
+                    continue;
+                }
+                let colour = interior.colour(q, if inside { dist } else { 0.0 });
+                let px = out.get_pixel_mut(x, y);
+                for c in 0..3 {
+                    let v = px[c] as f32 * (1.0 - alpha) + colour[c] * alpha;
+                    px[c] = (v + 0.5).floor().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    }
+}
+
+enum Interior<'a> {
+    Driver {
+        image: &'a RgbImage,
+        affine: [f32; 6],
+        gain: [f32; 3],
+    },
+    Cavity {
+        colour: [f32; 3],
+        depth: f32,
+    },
+}
+
+impl Interior<'_> {
+    fn colour(&self, q: [f32; 2], inside_dist: f32) -> [f32; 3] {
+        match self {
+            Interior::Driver {
+                image,
+                affine,
+                gain,
+            } => {
+                let [a, b, c, d, e, f] = *affine;
+                let (w, h) = image.dimensions();
+                let px = bilinear(
+                    image.as_raw(),
+                    w,
+                    h,
+                    a * q[0] + b * q[1] + c,
+                    d * q[0] + e * q[1] + f,
+                );
+                [0, 1, 2].map(|k| px[k] as f32 * gain[k])
+            }
+            Interior::Cavity { colour, depth } => {
+                // A dark red throat, darker towards the middle, tinted by the portrait's lips.
+                let t = (inside_dist / depth).clamp(0.0, 1.0);
+                let shade = 0.55 - 0.35 * t;
+                [0, 1, 2].map(|c| (0.5 * colour[c] + 0.5 * CAVITY[c]) * shade)
+            }
+        }
+    }
+}
+
+/// Whether `q` is inside the closed polygon, and its distance to the polygon's outline.
+fn inside_and_distance(poly: &[[f32; 2]], q: [f32; 2]) -> (bool, f32) {
+    let mut inside = false;
+    let mut best = f32::MAX;
+    for k in 0..poly.len() {
+        let a = poly[k];
+        let b = poly[(k + 1) % poly.len()];
+        if (a[1] > q[1]) != (b[1] > q[1]) {
+            let x = a[0] + (q[1] - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
+            if q[0] < x {
+                inside = !inside;
+            }
+        }
+        let ab = [b[0] - a[0], b[1] - a[1]];
+        let len2 = (ab[0] * ab[0] + ab[1] * ab[1]).max(1e-12);
+        let t = (((q[0] - a[0]) * ab[0] + (q[1] - a[1]) * ab[1]) / len2).clamp(0.0, 1.0);
+        let d = ((q[0] - a[0] - t * ab[0]).powi(2) + (q[1] - a[1] - t * ab[1]).powi(2)).sqrt();
+        best = best.min(d);
+    }
+    (inside, best)
+}
+
+/// Mean colour of 5×5 patches around the given landmarks.
+fn mean_colour(image: &RgbImage, landmarks: &[[f32; 3]], idx: &[usize]) -> [f32; 3] {
+    let (w, h) = image.dimensions();
+    let mut sum = [0.0f32; 3];
+    let mut n = 0.0;
+    for &i in idx {
+        let (cx, cy) = (
+            landmarks[i][0].round() as i64,
+            landmarks[i][1].round() as i64,
+        );
+        for dy in -2..=2 {
+            for dx in -2..=2 {
+                let (x, y) = (cx + dx, cy + dy);
+                if x >= 0 && y >= 0 && x < w as i64 && y < h as i64 {
+                    let p = image.get_pixel(x as u32, y as u32);
+                    for c in 0..3 {
+                        sum[c] += p[c] as f32;
+                    }
+                    n += 1.0;
+                }
+            }
+        }
+    }
+    if n == 0.0 {
+        return [128.0; 3];
+    }
+    sum.map(|s| s / n)
+}

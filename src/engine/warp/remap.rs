@@ -1,0 +1,56 @@
+//! The multi-threaded CPU remap: every output pixel takes the bilinearly interpolated portrait
+//! colour at the source position the grid gives it. The WGSL shader computes the same thing.
+
+use super::grid::WarpGrid;
+use image::RgbImage;
+use rayon::prelude::*;
+
+/// Warps `src` through `grid` into a new image of the same size.
+pub fn remap(src: &RgbImage, grid: &WarpGrid) -> RgbImage {
+    let (w, h) = src.dimensions();
+    let mut out = RgbImage::new(w, h);
+    let s = grid.spacing as f32;
+    let stride = w as usize * 3;
+    let raw = src.as_raw();
+    out.par_chunks_mut(stride).enumerate().for_each(|(y, row)| {
+        let gy = (y as f32 / s).min((grid.rows - 1) as f32);
+        let j = (gy as usize).min(grid.rows.saturating_sub(2));
+        let fy = gy - j as f32;
+        let line: Vec<[f32; 2]> = (0..grid.cols)
+            .map(|i| {
+                let a = grid.source[j * grid.cols + i];
+                let b = grid.source[((j + 1).min(grid.rows - 1)) * grid.cols + i];
+                [a[0] + fy * (b[0] - a[0]), a[1] + fy * (b[1] - a[1])]
+            })
+            .collect();
+        for x in 0..w as usize {
+            let gx = (x as f32 / s).min((grid.cols - 1) as f32);
+            let i = (gx as usize).min(grid.cols.saturating_sub(2));
+            let fx = gx - i as f32;
+            let (a, b) = (line[i], line[(i + 1).min(grid.cols - 1)]);
+            let sx = a[0] + fx * (b[0] - a[0]);
+            let sy = a[1] + fx * (b[1] - a[1]);
+            let px = bilinear(raw, w, h, sx, sy);
+            row[x * 3..x * 3 + 3].copy_from_slice(&px);
+        }
+    });
+    out
+}
+
+/// The colour of `raw` (RGB, `w` × `h`) at `(x, y)`, bilinear, clamped at the edges.
+pub fn bilinear(raw: &[u8], w: u32, h: u32, x: f32, y: f32) -> [u8; 3] {
+    let x = x.clamp(0.0, (w - 1) as f32);
+    let y = y.clamp(0.0, (h - 1) as f32);
+    let x0 = (x as u32).min(w.saturating_sub(2));
+    let y0 = (y as u32).min(h.saturating_sub(2));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let x1 = (x0 + 1).min(w - 1);
+    let y1 = (y0 + 1).min(h - 1);
+    let at =
+        |xx: u32, yy: u32, c: usize| raw[(yy as usize * w as usize + xx as usize) * 3 + c] as f32;
+    [0, 1, 2].map(|c| {
+        let top = at(x0, y0, c) + fx * (at(x1, y0, c) - at(x0, y0, c));
+        let bottom = at(x0, y1, c) + fx * (at(x1, y1, c) - at(x0, y1, c));
+        (top + fy * (bottom - top) + 0.5).floor().clamp(0.0, 255.0) as u8
+    })
+}

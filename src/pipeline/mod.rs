@@ -1,0 +1,316 @@
+//! The main job, `animate PORTRAIT --driver VIDEO|preset:NAME -o OUT`: decode → keypoints →
+//! motion → engine → watermark → writer, with decoding, rendering and encoding overlapped on
+//! separate threads.
+
+use crate::engine::warp::{Device, WarpEngine};
+use crate::engine::{DriveFrame, Engine};
+use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
+use crate::media::{self, Fps, OutputSpec, VideoWriter};
+use crate::motion::preset::Preset;
+use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
+use crate::{Error, Result};
+use image::RgbImage;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+/// Where the motion comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriverSource {
+    /// A driving video of a talking face (MP4/MOV, GIF or a frame folder).
+    Video(PathBuf),
+    /// A built-in motion of `seconds` length at `fps`.
+    Preset {
+        /// Which motion.
+        preset: Preset,
+        /// Length of the clip in seconds.
+        seconds: f32,
+        /// Frame rate of the clip.
+        fps: u32,
+    },
+}
+
+impl DriverSource {
+    /// Parses the `--driver` argument: `preset:NAME` or a path.
+    pub fn parse(arg: &str, seconds: f32, fps: u32) -> Result<Self> {
+        match arg.strip_prefix("preset:") {
+            Some(name) => Ok(DriverSource::Preset {
+                preset: Preset::from_name(name)?,
+                seconds,
+                fps,
+            }),
+            None => Ok(DriverSource::Video(PathBuf::from(arg))),
+        }
+    }
+}
+
+/// Everything the main job needs.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The still portrait to animate.
+    pub portrait: PathBuf,
+    /// Where the motion comes from.
+    pub driver: DriverSource,
+    /// Output: `.mp4`, `.gif`, or a folder for PNG frames.
+    pub output: PathBuf,
+    /// Cap on the output's longer side, in pixels (the portrait is scaled down to fit).
+    pub max_size: Option<u32>,
+    /// Where the warp's remap runs.
+    pub device: Device,
+    /// How driver motion becomes portrait motion (its `fps` is set from the driver).
+    pub motion: MotionConfig,
+    /// Driver frame to use as the neutral reference (0-based); `None` picks the frame closest
+    /// to the portrait's pose and expression.
+    pub reference: Option<usize>,
+    /// Replace an existing output.
+    pub force: bool,
+}
+
+/// What a finished job did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReport {
+    /// Frames written.
+    pub frames: usize,
+    /// Driver frames in which no face was found (the portrait eased back to its reference pose).
+    pub frames_without_face: usize,
+    /// The driver frame used as the neutral reference.
+    pub reference: usize,
+    /// Output size.
+    pub width: u32,
+    /// Output size.
+    pub height: u32,
+    /// Output frame rate.
+    pub fps: Fps,
+    /// Whether the warp ran on a GPU adapter.
+    pub gpu: bool,
+}
+
+/// Progress of a job, reported to the caller's callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Tracking the driver's face: frame `done` of `total` (if known).
+    Tracking,
+    /// Rendering and encoding output frames.
+    Rendering,
+}
+
+/// The portrait at output resolution with its face.
+pub struct PreparedPortrait {
+    /// Pixels at output resolution.
+    pub image: RgbImage,
+    /// The face the job animates (the largest one).
+    pub face: Face,
+}
+
+/// Loads the portrait, scales it to fit `max_size`, and finds its face
+/// ("no face found in …" as bad input when there is none).
+pub fn prepare_portrait(path: &Path, max_size: Option<u32>, mesh: &FaceMesh) -> Result<PreparedPortrait> {
+    let mut image = media::load_portrait(path)?;
+    let (w, h) = image.dimensions();
+    let longest = w.max(h);
+    if let Some(cap) = max_size.filter(|&c| c < longest) {
+        if cap < 16 {
+            return Err(Error::BadInput(format!("--max-size {cap} is too small (at least 16)")));
+        }
+        let scale = cap as f64 / longest as f64;
+        let nw = ((w as f64 * scale).round() as u32).max(2);
+        let nh = ((h as f64 * scale).round() as u32).max(2);
+        image = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Lanczos3);
+    }
+    // Even sizes: H.264 with 4:2:0 chroma needs them; trim the last row/column if odd.
+    let (w, h) = image.dimensions();
+    let (ew, eh) = (w & !1, h & !1);
+    if (ew, eh) != (w, h) {
+        image = image::imageops::crop_imm(&image, 0, 0, ew, eh).to_image();
+    }
+    let mut faces = mesh.detect_faces(&image)?;
+    let face = largest_face(&faces)
+        .map(|i| faces.swap_remove(i))
+        .ok_or_else(|| Error::bad_input(path, format!("no face found in {}", path.display())))?;
+    Ok(PreparedPortrait { image, face })
+}
+
+/// Runs the job; `progress(stage, done, total)` is called after each frame.
+pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Result<JobReport> {
+    let mut inputs: Vec<&Path> = vec![&job.portrait];
+    if let DriverSource::Video(p) = &job.driver {
+        inputs.push(p);
+    }
+    media::check_output_path(&job.output, &inputs, job.force)?;
+    let mesh = FaceMesh::load()?;
+    let portrait = prepare_portrait(&job.portrait, job.max_size, &mesh)?;
+    let (fps, track, audio) = match &job.driver {
+        DriverSource::Video(path) => {
+            let track = track_driver(path, &mesh, progress)?;
+            let fps = media::open_video(path)?.info().fps;
+            (fps, track, media::read_audio(path)?)
+        }
+        DriverSource::Preset { preset, seconds, fps } => {
+            let frames = ((seconds * *fps as f32).round() as usize).max(1);
+            let lm = preset.track(&portrait.face.landmarks, *fps as f32, frames);
+            (Fps::new(*fps as u64, 1), lm.into_iter().map(Some).collect(), None)
+        }
+    };
+    let reference = match job.reference {
+        Some(n) if n >= track.len() => {
+            return Err(Error::BadInput(format!(
+                "--reference {n}: the driver has only {} frames (0..{})",
+                track.len(),
+                track.len().saturating_sub(1)
+            )))
+        }
+        Some(n) if track[n].is_none() => {
+            return Err(Error::BadInput(format!(
+                "--reference {n}: no face was found in that driver frame; pick another"
+            )))
+        }
+        Some(n) => n,
+        None => pick_reference(&portrait.face.landmarks, &track).ok_or_else(|| {
+            Error::BadInput("no face was found in any frame of the driver video".into())
+        })?,
+    };
+    let config = MotionConfig {
+        fps: fps.as_f64() as f32,
+        ..job.motion
+    };
+    let reference_landmarks = track[reference].clone().unwrap_or_default();
+    let mut motion = MotionTransfer::new(&portrait.face.landmarks, &reference_landmarks, config)?;
+    let (width, height) = portrait.image.dimensions();
+    let mut engine = WarpEngine::new(portrait.image.clone(), &portrait.face, job.device)?;
+    let gpu = engine.uses_gpu();
+    let mut spec = OutputSpec::new(&job.output, fps, width, height);
+    spec.audio = audio;
+    spec.force = job.force;
+
+    let total = track.len();
+    let frames = match &job.driver {
+        DriverSource::Video(path) => decode_thread(path.clone()),
+        DriverSource::Preset { .. } => {
+            let (tx, rx) = sync_channel(1);
+            drop(tx);
+            rx
+        }
+    };
+    let (enc_tx, encoder) = encode_thread(spec)?;
+    let mut written = 0usize;
+    let render_result = (|| -> Result<()> {
+        for (index, driver_face) in track.iter().enumerate() {
+            let driver = match &job.driver {
+                DriverSource::Video(_) => Some(frames.recv().map_err(|_| {
+                    Error::Failed("the driver video ended early on the second read".into())
+                })??),
+                DriverSource::Preset { .. } => None,
+            };
+            let target = motion.next(driver_face.as_deref());
+            let face = driver_face.as_ref().map(|lm| Face {
+                score: 1.0,
+                bbox: [0.0; 4],
+                landmarks: lm.clone(),
+            });
+            let mut out = engine.render(&DriveFrame {
+                index,
+                driver: driver.as_ref().unwrap_or(&portrait.image),
+                driver_face: face.as_ref().filter(|_| driver.is_some()),
+                target_landmarks: &target,
+            })?;
+            mark_as_synthetic(&mut out);
+            if enc_tx.send(out).is_err() {
+                break;
+            }
+            written += 1;
+            progress(Stage::Rendering, written as u64, Some(total as u64));
+        }
+        Ok(())
+    })();
+    drop(enc_tx);
+    let encoded = encoder
+        .join()
+        .map_err(|_| Error::Failed("the encoder thread panicked".into()))?;
+    render_result?;
+    encoded?;
+    Ok(JobReport {
+        frames: written,
+        frames_without_face: motion.lost_frames(),
+        reference,
+        width,
+        height,
+        fps,
+        gpu,
+    })
+}
+
+/// The watermark call site: every exported frame passes through here before the writer.
+fn mark_as_synthetic(_frame: &mut RgbImage) {}
+
+/// The writer on its own thread, fed through a short queue; the thread's result says whether
+/// every frame was written and the file finished. Fails at once if the output cannot be opened.
+fn encode_thread(
+    spec: OutputSpec,
+) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
+    let (tx, rx) = sync_channel::<RgbImage>(4);
+    let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
+    let handle = std::thread::spawn(move || -> Result<()> {
+        let mut writer = match VideoWriter::create(spec) {
+            Ok(w) => {
+                let _ = ready_tx.send(Ok(()));
+                w
+            }
+            Err(e) => {
+                let _ = ready_tx.send(Err(e));
+                return Ok(());
+            }
+        };
+        for frame in rx {
+            writer.write_frame(&frame)?;
+        }
+        writer.finish()
+    });
+    ready_rx
+        .recv()
+        .map_err(|_| Error::Failed("the encoder thread stopped".into()))??;
+    Ok((tx, handle))
+}
+
+/// Decodes the driver on its own thread, a few frames ahead of the renderer.
+fn decode_thread(path: PathBuf) -> Receiver<Result<RgbImage>> {
+    let (tx, rx) = sync_channel(4);
+    std::thread::spawn(move || {
+        let reader = match media::open_video(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        for frame in reader {
+            if tx.send(frame).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// The driver's face landmarks in every frame (`None` where no face was found), decoding on
+/// one thread while tracking on this one.
+pub fn track_driver(
+    path: &Path,
+    mesh: &FaceMesh,
+    progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync),
+) -> Result<Vec<Option<Vec<[f32; 3]>>>> {
+    let info = media::open_video(path)?.info().clone();
+    let frames = decode_thread(path.to_path_buf());
+    // Unsmoothed: the motion stage smooths (one knob, `--smoothing`, and no double lag).
+    let mut tracker = FaceTracker::new(mesh.clone(), info.fps.as_f64() as f32).with_smoothing(None);
+    let total = info.frame_count;
+    let mut out = Vec::new();
+    for frame in frames {
+        let face = tracker.track(&frame?)?;
+        out.push(face.map(|f| f.landmarks));
+        progress(Stage::Tracking, out.len() as u64, Some(total));
+    }
+    if out.is_empty() {
+        return Err(Error::bad_input(path, "the driver video has no frames"));
+    }
+    Ok(out)
+}
