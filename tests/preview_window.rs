@@ -13,7 +13,9 @@ use std::time::Duration;
 use image::RgbImage;
 use preview_support::{psnr, square, Xvfb};
 use sfumato::media;
-use sfumato::preview::{self, Action, PreviewFrame, PreviewHooks, PreviewOptions, PreviewOutcome};
+use sfumato::preview::{
+    self, Action, ClipInfo, PreviewFrame, PreviewHooks, PreviewOptions, PreviewOutcome,
+};
 
 /// Every frame of the clip, and its frame rate.
 fn clip(shared: &std::path::Path) -> (Vec<RgbImage>, f64) {
@@ -128,16 +130,23 @@ fn window_shows_the_frames_it_was_given() {
     let landmarks: Vec<[f32; 2]> = faces[0].landmarks.iter().map(|p| [p[0], p[1]]).collect();
     let overlay = landmarks.clone();
     let producer = std::thread::spawn(move || {
+        // The clip's rate, size and length, as a pipeline learns them after tracking.
+        tx.set_clip(ClipInfo {
+            fps,
+            size: (side, side),
+            total: Some(count),
+        });
         for (i, f) in producer_frames.into_iter().enumerate() {
             let frame = PreviewFrame::new(i, f).with_driver(driver.clone());
             tx.send(frame.with_landmarks(overlay.clone()));
         }
     });
+    // Deliberately wrong rate and no size: `set_clip` must correct both.
     let opts = PreviewOptions {
         title: "preview test".into(),
-        fps,
-        frame_size: Some((side, side)),
-        total_frames: Some(count),
+        fps: 10.0,
+        frame_size: None,
+        total_frames: None,
         ..PreviewOptions::default()
     };
     let hooks = PreviewHooks {
@@ -170,8 +179,8 @@ fn window_shows_the_frames_it_was_given() {
         "frames shown in order"
     );
     assert!(
-        log.iter().all(|p| p.0.window_size == (side, side)),
-        "window opened at frame size"
+        log.iter().skip(10).all(|p| p.0.window_size == (side, side)),
+        "window resized to the clip's frame size"
     );
     // Generation is far ahead (decoding only), so playback paces itself at the clip's rate.
     let shown_at: Vec<_> = log.iter().filter(|p| p.0.first_time).map(|p| p.1).collect();

@@ -53,7 +53,20 @@ impl PreviewFrame {
 pub(crate) enum Message {
     Frame(PreviewFrame),
     Action(Action),
+    Clip(ClipInfo),
     GenerationDone,
+}
+
+/// What the generator learns about its clip once work has started (after tracking the driver,
+/// say): the window adopts the frame rate and size and shows the frame count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClipInfo {
+    /// Playback rate: the driver's frame rate.
+    pub fps: f64,
+    /// Size of the frames to come.
+    pub size: (u32, u32),
+    /// Number of frames to come, when known.
+    pub total: Option<usize>,
 }
 
 /// Makes the pair that connects a generator (worker thread) to [`super::run`] (window thread).
@@ -106,6 +119,12 @@ impl FrameSender {
     /// Hands a frame to the preview. Returns `false` when no preview is listening any more.
     pub fn send(&self, frame: PreviewFrame) -> bool {
         self.tx.send(Message::Frame(frame)).is_ok()
+    }
+
+    /// Tells the window the clip's frame rate, frame size and length, when they are only known
+    /// after generation started (they override [`super::PreviewOptions`]).
+    pub fn set_clip(&self, clip: ClipInfo) {
+        let _ = self.tx.send(Message::Clip(clip));
     }
 
     /// True once the user confirmed in the window that the export should stop (Esc twice).

@@ -45,7 +45,7 @@ use std::time::Duration;
 use image::RgbImage;
 
 pub use args::PreviewArgs;
-pub use frame::{channel, FrameReceiver, FrameSender, PreviewControl, PreviewFrame};
+pub use frame::{channel, ClipInfo, FrameReceiver, FrameSender, PreviewControl, PreviewFrame};
 pub use keys::{Action, KEY_HELP};
 pub use mode::{Environment, PreviewMode, WindowPlan};
 pub use session::run_alongside;

@@ -12,7 +12,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy}
 use winit::platform::run_on_demand::EventLoopExtRunOnDemand;
 use winit::window::{Fullscreen, Window, WindowId};
 
-use super::frame::{FrameReceiver, Message};
+use super::frame::{ClipInfo, FrameReceiver, Message};
 use super::gpu::{Renderer, Slot};
 use super::keys::{action_for_key, Action};
 use super::layout::{fit, picture_in_picture};
@@ -38,6 +38,7 @@ pub(crate) struct UserEvent {
 enum Forwarded {
     Frame(Box<StoredFrame>),
     Action(Action),
+    Clip(ClipInfo),
     GenerationDone,
 }
 
@@ -142,6 +143,7 @@ fn forward(
                 let message = match message {
                     Message::Frame(f) => Forwarded::Frame(Box::new(StoredFrame::from_frame(f))),
                     Message::Action(a) => Forwarded::Action(a),
+                    Message::Clip(c) => Forwarded::Clip(c),
                     Message::GenerationDone => Forwarded::GenerationDone,
                 };
                 if proxy.send_event(UserEvent { run, message }).is_err() {
@@ -458,6 +460,21 @@ impl App {
         window.set_title(&title);
     }
 
+    /// Takes on the clip's rate, length and size; a window opened for another size is resized
+    /// (fitted to the screen) unless it is fullscreen.
+    fn adopt(&mut self, event_loop: &ActiveEventLoop, clip: ClipInfo) {
+        self.playback.set_fps(clip.fps);
+        self.opts.fps = clip.fps;
+        self.opts.total_frames = clip.total.or(self.opts.total_frames);
+        if self.opts.frame_size != Some(clip.size) {
+            self.opts.frame_size = Some(clip.size);
+            if let Some(w) = self.window.as_ref().filter(|w| w.fullscreen().is_none()) {
+                let _ = w.request_inner_size(initial_size(Some(clip.size), event_loop));
+            }
+        }
+        self.update_title(Instant::now());
+    }
+
     fn open_window(&mut self, event_loop: &ActiveEventLoop) {
         let size = initial_size(self.opts.frame_size, event_loop);
         let mut attrs = Window::default_attributes()
@@ -530,6 +547,7 @@ impl ApplicationHandler<UserEvent> for App {
                 self.advance(now);
             }
             Forwarded::Action(action) => self.act(event_loop, action),
+            Forwarded::Clip(clip) => self.adopt(event_loop, clip),
         }
     }
 
