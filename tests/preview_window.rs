@@ -10,8 +10,9 @@ mod preview_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::psnr;
 use image::RgbImage;
-use preview_support::{psnr, square, Xvfb};
+use preview_support::{square, Xvfb};
 use sfumato::media;
 use sfumato::preview::{
     self, Action, ClipInfo, PreviewFrame, PreviewHooks, PreviewOptions, PreviewOutcome,
