@@ -9,6 +9,7 @@ use std::time::Instant;
 use image::RgbImage;
 
 use super::keys::Action;
+use crate::engine::DriveFrame;
 
 /// One generated output frame, as the engine made it, with optional extras the preview can show.
 pub struct PreviewFrame {
@@ -34,6 +35,20 @@ impl PreviewFrame {
             driver: None,
             landmarks: None,
         }
+    }
+
+    /// The frame an engine rendered for `drive`, with the driver picture and the target
+    /// landmarks the preview can overlay: what every engine has at hand after `render`.
+    pub fn rendered(drive: &DriveFrame<'_>, output: &RgbImage) -> Self {
+        Self::new(drive.index, output.clone())
+            .with_driver(drive.driver.clone())
+            .with_landmarks(
+                drive
+                    .target_landmarks
+                    .iter()
+                    .map(|p| [p[0], p[1]])
+                    .collect(),
+            )
     }
 
     /// Attaches the driver frame shown by the picture-in-picture view.
