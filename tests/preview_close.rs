@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use preview_support::{export_with_preview, printed, run_child};
 use sfumato::media;
-use sfumato::preview::{Action, PreviewFrame};
+use sfumato::preview::{Action, PreviewFrame, PreviewMode};
 
 const OUT_VAR: &str = "SFUMATO_PREVIEW_CLOSE_OUT";
 const ESCAPES_VAR: &str = "SFUMATO_PREVIEW_ESCAPES";
@@ -89,7 +89,7 @@ fn child_export() {
     let clip = shared.join("media/public/driving_d0.mp4");
     let frames = media::open_video(&clip).unwrap().info().frame_count as usize;
     println!("FRAMES {frames}");
-    let result = export_with_preview(out, |tx| {
+    let result = export_with_preview(PreviewMode::On, out, |tx| {
         let mut video = media::open_video(&clip)?;
         let mut i = 0;
         while let Some(frame) = video.next_frame()? {

@@ -12,9 +12,10 @@ use std::process::Command;
 
 use preview_support::{export_with_preview, printed, run_child};
 use sfumato::media;
-use sfumato::preview::PreviewFrame;
+use sfumato::preview::{PreviewFrame, PreviewMode};
 
 const OUT_VAR: &str = "SFUMATO_PREVIEW_CHILD_OUT";
+const ONLY_VAR: &str = "SFUMATO_PREVIEW_ONLY";
 const FRAMES: usize = 10;
 
 /// Runs the export without a usable window (`setup` says why) and checks the one notice line,
@@ -75,8 +76,27 @@ fn no_adapter_prints_one_line_and_exports() {
     );
 }
 
+#[test]
+fn preview_only_without_display_is_refused() {
+    let test = "preview_only_without_display_is_refused";
+    if common::shared_dir(test).is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let stdout = run_child(OUT_VAR, out.path(), |cmd| {
+        cmd.env(ONLY_VAR, "1");
+    });
+    assert_eq!(printed(&stdout, "NOTICE "), Vec::<&str>::new(), "{stdout}");
+    let result = printed(&stdout, "RESULT ");
+    assert!(
+        result[0].starts_with("error: --preview-only needs a window, but there is no display"),
+        "{stdout}"
+    );
+}
+
 /// The job the parent tests run: exports the first frames of a public clip as PNGs while
-/// asking for a preview window (`--preview`), printing the notice and the outcome.
+/// asking for a preview window (`--preview`, or `--preview-only` with `ONLY_VAR`), printing the
+/// notice and the outcome.
 #[test]
 #[ignore = "run by the other tests in a child process"]
 fn child_export() {
@@ -87,7 +107,11 @@ fn child_export() {
     let out = Path::new(&out);
     let shared = common::shared_dir("child_export").expect("../shared");
     let clip = shared.join("media/public/driving_d0.mp4");
-    let (written, outcome) = export_with_preview(out, |tx| {
+    let mode = match std::env::var_os(ONLY_VAR) {
+        Some(_) => PreviewMode::Only,
+        None => PreviewMode::On,
+    };
+    let result = export_with_preview(mode, out, |tx| {
         let mut video = media::open_video(&clip)?;
         for i in 0..FRAMES {
             let frame = video.next_frame()?.expect("clip has enough frames");
@@ -99,8 +123,12 @@ fn child_export() {
             }
         }
         Ok(FRAMES)
-    })
-    .expect("export succeeds without a preview");
-    println!("EXPORTED {written}");
-    println!("OUTCOME {:?}", outcome.expect("a window was planned"));
+    });
+    match result {
+        Ok((written, outcome)) => {
+            println!("RESULT exported {written}");
+            println!("OUTCOME {:?}", outcome.expect("a window was planned"));
+        }
+        Err(e) => println!("RESULT error: {e}"),
+    }
 }

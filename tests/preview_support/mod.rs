@@ -136,13 +136,14 @@ pub fn printed<'a>(stdout: &'a str, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The child's job: `generate` (an export) under `--preview`, through the same wiring as the
-/// `animate` command; prints each notice line as `NOTICE …`.
+/// The child's job: `generate` (an export) with the preview `mode` (`--preview`: `On`), through
+/// the same wiring as the `animate` command; prints each notice line as `NOTICE …`.
 pub fn export_with_preview<T: Send>(
+    mode: PreviewMode,
     out: &Path,
     generate: impl FnOnce(FrameSender) -> sfumato::Result<T> + Send,
 ) -> sfumato::Result<(T, Option<PreviewOutcome>)> {
-    let plan = PreviewMode::On.plan(false, Environment { interactive: false });
+    let plan = mode.plan(false, Environment { interactive: false });
     let mut notice = |line: &str| println!("NOTICE {line}");
     sfumato::preview::run_alongside(
         plan,
