@@ -104,24 +104,24 @@ pub struct PreparedPortrait {
 
 /// Loads the portrait, scales it to fit `max_size`, and finds its face
 /// ("no face found in …" as bad input when there is none).
-pub fn prepare_portrait(path: &Path, max_size: Option<u32>, mesh: &FaceMesh) -> Result<PreparedPortrait> {
+pub fn prepare_portrait(
+    path: &Path,
+    max_size: Option<u32>,
+    mesh: &FaceMesh,
+) -> Result<PreparedPortrait> {
     let mut image = media::load_portrait(path)?;
     let (w, h) = image.dimensions();
     let longest = w.max(h);
     if let Some(cap) = max_size.filter(|&c| c < longest) {
         if cap < 16 {
-            return Err(Error::BadInput(format!("--max-size {cap} is too small (at least 16)")));
+            return Err(Error::BadInput(format!(
+                "--max-size {cap} is too small (at least 16)"
+            )));
         }
         let scale = cap as f64 / longest as f64;
         let nw = ((w as f64 * scale).round() as u32).max(2);
         let nh = ((h as f64 * scale).round() as u32).max(2);
         image = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Lanczos3);
-    }
-    // Even sizes: H.264 with 4:2:0 chroma needs them; trim the last row/column if odd.
-    let (w, h) = image.dimensions();
-    let (ew, eh) = (w & !1, h & !1);
-    if (ew, eh) != (w, h) {
-        image = image::imageops::crop_imm(&image, 0, 0, ew, eh).to_image();
     }
     let mut faces = mesh.detect_faces(&image)?;
     let face = largest_face(&faces)
@@ -130,8 +130,14 @@ pub fn prepare_portrait(path: &Path, max_size: Option<u32>, mesh: &FaceMesh) -> 
     Ok(PreparedPortrait { image, face })
 }
 
-/// Runs the job; `progress(stage, done, total)` is called after each frame.
-pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Result<JobReport> {
+/// The driver's face landmarks in every frame, `None` where no face was found.
+pub type DriverTrack = Vec<Option<Vec<[f32; 3]>>>;
+
+/// Callback told about progress: `(stage, frames done, total frames if known)`.
+pub type ProgressFn<'a> = &'a (dyn Fn(Stage, u64, Option<u64>) + Sync);
+
+/// Runs the job; `progress` is called after each frame.
+pub fn run(job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
     let mut inputs: Vec<&Path> = vec![&job.portrait];
     if let DriverSource::Video(p) = &job.driver {
         inputs.push(p);
@@ -139,17 +145,35 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
     media::check_output_path(&job.output, &inputs, job.force)?;
     let mesh = FaceMesh::load()?;
     let portrait = prepare_portrait(&job.portrait, job.max_size, &mesh)?;
-    let (fps, track, audio) = match &job.driver {
-        DriverSource::Video(path) => {
-            let track = track_driver(path, &mesh, progress)?;
-            let fps = media::open_video(path)?.info().fps;
-            (fps, track, media::read_audio(path)?)
-        }
-        DriverSource::Preset { preset, seconds, fps } => {
+    let track = match &job.driver {
+        DriverSource::Video(path) => track_driver(path, &mesh, progress)?,
+        DriverSource::Preset {
+            preset,
+            seconds,
+            fps,
+        } => {
             let frames = ((seconds * *fps as f32).round() as usize).max(1);
             let lm = preset.track(&portrait.face.landmarks, *fps as f32, frames);
-            (Fps::new(*fps as u64, 1), lm.into_iter().map(Some).collect(), None)
+            lm.into_iter().map(Some).collect()
         }
+    };
+    render(job, &portrait, &track, progress)
+}
+
+/// The second half of [`run`]: animates a prepared portrait with an already tracked driver
+/// (one landmark set per driver frame, or the preset's track) and writes the output.
+pub fn render(
+    job: &Job,
+    portrait: &PreparedPortrait,
+    track: &DriverTrack,
+    progress: ProgressFn<'_>,
+) -> Result<JobReport> {
+    let (fps, audio) = match &job.driver {
+        DriverSource::Video(path) => (
+            media::open_video(path)?.info().fps,
+            media::read_audio(path)?,
+        ),
+        DriverSource::Preset { fps, .. } => (Fps::new(*fps as u64, 1), None),
     };
     let reference = match job.reference {
         Some(n) if n >= track.len() => {
@@ -244,9 +268,7 @@ fn mark_as_synthetic(_frame: &mut RgbImage) {}
 
 /// The writer on its own thread, fed through a short queue; the thread's result says whether
 /// every frame was written and the file finished. Fails at once if the output cannot be opened.
-fn encode_thread(
-    spec: OutputSpec,
-) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
+fn encode_thread(spec: OutputSpec) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
     let (tx, rx) = sync_channel::<RgbImage>(4);
     let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
     let handle = std::thread::spawn(move || -> Result<()> {
@@ -293,11 +315,7 @@ fn decode_thread(path: PathBuf) -> Receiver<Result<RgbImage>> {
 
 /// The driver's face landmarks in every frame (`None` where no face was found), decoding on
 /// one thread while tracking on this one.
-pub fn track_driver(
-    path: &Path,
-    mesh: &FaceMesh,
-    progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync),
-) -> Result<Vec<Option<Vec<[f32; 3]>>>> {
+pub fn track_driver(path: &Path, mesh: &FaceMesh, progress: ProgressFn<'_>) -> Result<DriverTrack> {
     let info = media::open_video(path)?.info().clone();
     let frames = decode_thread(path.to_path_buf());
     // Unsmoothed: the motion stage smooths (one knob, `--smoothing`, and no double lag).
