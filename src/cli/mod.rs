@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
 mod animate;
+mod eval;
 mod keypoints;
 mod probe;
 pub mod progress;
@@ -23,6 +24,9 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
     Keypoints(keypoints::KeypointsArgs),
+    /// Measure the warp engine: reconstruct driver videos from their own first frame and
+    /// compare with the real frames (face L1, full-frame L1, landmark error vs. holding still).
+    Eval(eval::EvalArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -37,6 +41,7 @@ pub fn run() -> i32 {
     match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Keypoints(args)) => keypoints::run(&args),
+        Some(Command::Eval(args)) => eval::run(&args),
         None => animate::run(&cli.animate),
     }
 }

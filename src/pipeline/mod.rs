@@ -2,6 +2,8 @@
 //! motion → engine → watermark → writer, with decoding, rendering and encoding overlapped on
 //! separate threads.
 
+pub mod eval;
+
 use crate::engine::warp::{Device, WarpEngine};
 use crate::engine::{DriveFrame, Engine};
 use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
