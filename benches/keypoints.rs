@@ -4,7 +4,9 @@
 //! layer shapes. Compare with `../shared/bench/keypoints/tflite_timing.py` run in the same
 //! session: TFLite XNNPACK, one thread.
 //!
-//! `cargo bench --bench keypoints` (add `-- mesh`, `-- detector` or `-- op/` to filter).
+//! `cargo bench --bench keypoints` (add `-- mesh`, `-- detector` or `-- op/` to filter, or
+//! `-- per-call` for only the closing table of per-call min / p10 / median times, the
+//! statistic `tflite_timing.py` reports).
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, Criterion};
@@ -14,7 +16,7 @@ use sfumato::keypoints::kernels::{
 use sfumato::keypoints::{DetectorKind, FaceMesh};
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Uniform random tensor in ±`scale` (speed does not depend on the values).
 fn random(shape: &[usize], scale: f32) -> Tensor {
@@ -130,10 +132,60 @@ criterion_group! {
     targets = networks, layers
 }
 
+/// Per-call times (min, p10, median of single calls, milliseconds), the statistic
+/// `tflite_timing.py` reports: on a loaded shared machine criterion's batch means also count
+/// the time the process waits for a core, which single short calls mostly escape.
+fn per_call(runs: usize, mut f: impl FnMut()) -> (f64, f64, f64) {
+    for _ in 0..3 {
+        f();
+    }
+    let mut ms: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    (ms[0], ms[runs / 10], ms[runs / 2])
+}
+
+/// Prints the per-call table for both networks and both kernel paths.
+fn per_call_summary() {
+    let fm = FaceMesh::load().expect("weights load");
+    let mesh_in = input("mesh.input", 192);
+    let det_in = input("det_short.input", 128);
+    println!("per call, 1 thread (ms):            min      p10   median");
+    for (name, path, runs) in [
+        ("stock", KernelPath::Stock, 20),
+        ("fast", KernelPath::Fast, 300),
+    ] {
+        with_kernel_path(path, || {
+            let (min, p10, med) = per_call(runs, || {
+                fm.mesh_raw(black_box(&mesh_in)).unwrap();
+            });
+            println!("  mesh/{name:<28} {min:8.3} {p10:8.3} {med:8.3}");
+            let (min, p10, med) = per_call(runs, || {
+                fm.detector_raw(black_box(&det_in), DetectorKind::ShortRange)
+                    .unwrap();
+            });
+            println!("  detector/{name:<24} {min:8.3} {p10:8.3} {med:8.3}");
+        });
+    }
+}
+
 fn main() {
     // One thread, as the speed goal is stated: both rayon and candle's own pool.
     std::env::set_var("RAYON_NUM_THREADS", "1");
     std::env::set_var("CANDLE_NUM_THREADS", "1");
     benches();
     Criterion::default().configure_from_args().final_summary();
+    // Only for a full run or when asked for (`-- per-call`), not for other filters.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if args.is_empty() || args.iter().any(|a| a == "per-call") {
+        per_call_summary();
+    }
 }

@@ -293,3 +293,37 @@ fn split_pairs(row: &mut [f32], phase_len: usize, left: usize, src: &[f32]) {
         even_dst[src.len() / 2] = src[src.len() - 1];
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The portable build (what a CPU without AVX2 runs) against the dispatched one, for both
+    /// kernel sizes and strides on an odd-sized plane pair.
+    #[test]
+    fn portable_build_matches_dispatched() {
+        for (k, stride) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            let win = Window::new("test", (13, 21), k, stride, Padding::Same).unwrap();
+            let x: Vec<f32> = (0..2 * 13 * 21)
+                .map(|v| ((v * 7) % 11) as f32 - 5.0)
+                .collect();
+            let w: Vec<f32> = (0..2 * k * k)
+                .map(|v| ((v * 3) % 5) as f32 * 0.25)
+                .collect();
+            let b = [0.5, -1.5];
+            let mut fast = vec![0f32; 2 * win.out_area()];
+            let mut portable = fast.clone();
+            depthwise_planes(&x, &w, &b, &win, &mut fast);
+            match k {
+                3 => depthwise_planes_body::<3, false>(&x, &w, &b, &win, &mut portable),
+                _ => depthwise_planes_body::<5, false>(&x, &w, &b, &win, &mut portable),
+            }
+            for (f, p) in fast.iter().zip(&portable) {
+                assert!(
+                    (f - p).abs() <= 1e-5 * p.abs().max(1.0),
+                    "k{k} s{stride}: {f} vs {p}"
+                );
+            }
+        }
+    }
+}

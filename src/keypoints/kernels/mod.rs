@@ -19,7 +19,13 @@
 //!   [`max_pool2`]: 2x2 stride-2 max pool.
 //! - [`blaze_block`]: the fused residual block (depthwise, pointwise, skip, activation).
 //!
-//! Which implementation runs is chosen per thread with [`with_kernel_path`] (default: fast).
+//! Which implementation runs is chosen per thread with [`with_kernel_path`] (default: fast;
+//! `SFUMATO_KERNELS=stock` makes the stock compositions the process default). The keypoint
+//! networks reach these kernels through `keypoints::ops` and the fused residual blocks.
+//!
+//! The loops are compiled for AVX-512, AVX2+FMA and baseline x86-64 and the widest the CPU
+//! supports runs; all run on the calling thread. Speed: `cargo bench --bench keypoints`
+//! (face mesh and short-range detector per call, stock vs fast, plus per-op micro-benches).
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
