@@ -75,10 +75,12 @@ enum DeviceArg {
 
 /// Runs the main command; returns the exit code.
 pub fn run(args: &AnimateArgs) -> i32 {
-    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"))
-        .format_timestamp(None)
-        .format_target(false)
-        .try_init();
+    let _ = env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"),
+    )
+    .format_timestamp(None)
+    .format_target(false)
+    .try_init();
     match animate(args) {
         Ok(()) => 0,
         Err(e) => {
@@ -102,16 +104,22 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         )
     })?;
     if !(args.duration > 0.0 && args.duration <= 600.0) {
-        return Err(Error::BadInput("--duration must be between 0 and 600 seconds".into()));
+        return Err(Error::BadInput(
+            "--duration must be between 0 and 600 seconds".into(),
+        ));
     }
     if args.fps == 0 || args.fps > 120 {
         return Err(Error::BadInput("--fps must be between 1 and 120".into()));
     }
     if !(args.motion_scale >= 0.0 && args.motion_scale <= 5.0) {
-        return Err(Error::BadInput("--motion-scale must be between 0 and 5".into()));
+        return Err(Error::BadInput(
+            "--motion-scale must be between 0 and 5".into(),
+        ));
     }
     if !(0.0..=1.0).contains(&args.smoothing) {
-        return Err(Error::BadInput("--smoothing must be between 0 and 1".into()));
+        return Err(Error::BadInput(
+            "--smoothing must be between 0 and 1".into(),
+        ));
     }
     let output = args.output.clone().unwrap_or_else(|| {
         let stem = portrait.file_stem().unwrap_or_default().to_string_lossy();

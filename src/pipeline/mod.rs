@@ -104,13 +104,19 @@ pub struct PreparedPortrait {
 
 /// Loads the portrait, scales it to fit `max_size`, and finds its face
 /// ("no face found in …" as bad input when there is none).
-pub fn prepare_portrait(path: &Path, max_size: Option<u32>, mesh: &FaceMesh) -> Result<PreparedPortrait> {
+pub fn prepare_portrait(
+    path: &Path,
+    max_size: Option<u32>,
+    mesh: &FaceMesh,
+) -> Result<PreparedPortrait> {
     let mut image = media::load_portrait(path)?;
     let (w, h) = image.dimensions();
     let longest = w.max(h);
     if let Some(cap) = max_size.filter(|&c| c < longest) {
         if cap < 16 {
-            return Err(Error::BadInput(format!("--max-size {cap} is too small (at least 16)")));
+            return Err(Error::BadInput(format!(
+                "--max-size {cap} is too small (at least 16)"
+            )));
         }
         let scale = cap as f64 / longest as f64;
         let nw = ((w as f64 * scale).round() as u32).max(2);
@@ -145,10 +151,18 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
             let fps = media::open_video(path)?.info().fps;
             (fps, track, media::read_audio(path)?)
         }
-        DriverSource::Preset { preset, seconds, fps } => {
+        DriverSource::Preset {
+            preset,
+            seconds,
+            fps,
+        } => {
             let frames = ((seconds * *fps as f32).round() as usize).max(1);
             let lm = preset.track(&portrait.face.landmarks, *fps as f32, frames);
-            (Fps::new(*fps as u64, 1), lm.into_iter().map(Some).collect(), None)
+            (
+                Fps::new(*fps as u64, 1),
+                lm.into_iter().map(Some).collect(),
+                None,
+            )
         }
     };
     let reference = match job.reference {
@@ -244,9 +258,7 @@ fn mark_as_synthetic(_frame: &mut RgbImage) {}
 
 /// The writer on its own thread, fed through a short queue; the thread's result says whether
 /// every frame was written and the file finished. Fails at once if the output cannot be opened.
-fn encode_thread(
-    spec: OutputSpec,
-) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
+fn encode_thread(spec: OutputSpec) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
     let (tx, rx) = sync_channel::<RgbImage>(4);
     let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
     let handle = std::thread::spawn(move || -> Result<()> {
