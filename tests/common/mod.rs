@@ -22,8 +22,13 @@ pub fn animate_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_animate"))
 }
 
-/// PSNR in dB of `b` against `a` (same size, 8-bit RGB); 99 for identical images.
+/// Peak signal-to-noise ratio of two equally sized RGB pictures, in dB (100 when identical).
 pub fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(
+        a.dimensions(),
+        b.dimensions(),
+        "PSNR of pictures of different sizes"
+    );
     let se: f64 = a
         .as_raw()
         .iter()
@@ -32,9 +37,9 @@ pub fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
         .sum();
     let mse = se / a.as_raw().len() as f64;
     if mse == 0.0 {
-        99.0
+        100.0
     } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
+        10.0 * (255.0 * 255.0 / mse).log10()
     }
 }
 
