@@ -173,27 +173,9 @@ fn bad_files_are_refused_cleanly() {
     assert_refused(&empty_dir, &["no numbered"]);
 }
 
-fn ffmpeg(args: &[&str], out: &Path) -> bool {
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=128x96:rate=25:duration=0.4",
-        ])
-        .args(args)
-        .arg(out)
-        .status();
-    status.is_ok_and(|s| s.success())
-}
-
 #[test]
 fn unsupported_codecs_are_refused_before_decoding_with_a_conversion_command() {
-    if Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("SKIPPED unsupported_codecs: ffmpeg is not installed (.ci/run installs it)");
+    if !common::ffmpeg_available("unsupported_codecs") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -246,7 +228,7 @@ fn unsupported_codecs_are_refused_before_decoding_with_a_conversion_command() {
     ];
     for (name, args, expect) in cases {
         let path = tmp.path().join(name);
-        if !ffmpeg(args, &path) {
+        if !common::ffmpeg_testsrc("128x96", 0.4, args, &path) {
             eprintln!("SKIPPED {name}: this ffmpeg cannot make it");
             continue;
         }

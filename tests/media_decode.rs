@@ -176,41 +176,9 @@ fn cmyk_jpeg_is_converted_to_rgb() {
     );
 }
 
-fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
-    let se: f64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum();
-    10.0 * (65025.0 / (se / a.as_raw().len() as f64).max(1e-9)).log10()
-}
-
-fn ffmpeg_make(args: &[&str], out: &std::path::Path) -> bool {
-    std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=160x120:rate=25:duration=2",
-        ])
-        .args(args)
-        .arg(out)
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[test]
 fn bframes_fragmented_mov_and_gif_inputs_decode_fully() {
-    if std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED bframes_fragmented_mov_and_gif_inputs: ffmpeg is not installed");
+    if !common::ffmpeg_available("bframes_fragmented_mov_and_gif_inputs") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -256,7 +224,10 @@ fn bframes_fragmented_mov_and_gif_inputs_decode_fully() {
     let mut reference = None;
     for (name, args) in cases {
         let path = tmp.path().join(name);
-        assert!(ffmpeg_make(args, &path), "ffmpeg could not make {name}");
+        assert!(
+            common::ffmpeg_testsrc("160x120", 2.0, args, &path),
+            "ffmpeg could not make {name}"
+        );
         let mut video = media::open_video(&path).unwrap();
         assert_eq!(
             (video.info().width, video.info().height),
@@ -277,8 +248,8 @@ fn bframes_fragmented_mov_and_gif_inputs_decode_fully() {
         let floor = if name.ends_with(".gif") { 20.0 } else { 30.0 };
         for i in 0..49 {
             let (same, next) = (
-                psnr(&reference[i], &frames[i]),
-                psnr(&reference[i + 1], &frames[i]),
+                common::psnr(&reference[i], &frames[i]),
+                common::psnr(&reference[i + 1], &frames[i]),
             );
             assert!(
                 same > floor && same > next,

@@ -2,36 +2,9 @@
 
 mod common;
 
-use image::RgbImage;
 use sfumato::media::{self, OutputSpec, VideoWriter};
 use std::path::Path;
 use std::process::Command;
-
-fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    let se: f64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum();
-    let mse = se / a.as_raw().len() as f64;
-    if mse == 0.0 {
-        99.0
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
-fn have_ffmpeg() -> bool {
-    let ok = Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED the ffmpeg cross-checks: ffmpeg is not installed");
-    }
-    ok
-}
 
 /// Copies `input` (first `limit` frames) into `out` with its audio; returns frames written.
 fn transcode(input: &Path, out: &Path, limit: usize, xmp: Option<&str>) -> u64 {
@@ -59,7 +32,7 @@ fn compare(a: &Path, b: &Path, limit: usize) -> (f64, f64) {
             rb.next_frame().unwrap(),
         ) {
             (Some(fa), Some(fb)) => {
-                let p = psnr(&fa, &fb);
+                let p = common::psnr(&fa, &fb);
                 sum += p;
                 min = min.min(p);
                 n += 1;
@@ -149,7 +122,7 @@ fn d20_audio_is_copied_bit_exact_and_in_sync() {
         assert_eq!(pa.data, pb.data, "packet {i}");
         assert_eq!(pa.dts, pb.dts, "packet {i} timing");
     }
-    if have_ffmpeg() {
+    if common::ffmpeg_available("ffmpeg cross-checks") {
         // Decoded PCM, with each file's edit list applied by ffmpeg, must match sample for
         // sample: zero offset, well within one frame (40 ms).
         let pcm = |p: &Path| {
@@ -207,7 +180,7 @@ fn gif_and_png_outputs_read_back_with_their_xmp() {
     let dir = tmp.path().join("frames/");
     assert_eq!(transcode(&input, &dir, 5, Some(xmp)), 5);
     let (_, min) = compare(&input, &dir, 5);
-    assert_eq!(min, 99.0, "PNG frames are lossless");
+    assert_eq!(min, 100.0, "PNG frames are lossless");
     assert_eq!(media::read_xmp(&dir).unwrap().as_deref(), Some(xmp));
     assert!(dir.join("frame_000005.png").is_file());
 
@@ -218,7 +191,7 @@ fn gif_and_png_outputs_read_back_with_their_xmp() {
         media::read_xmp(&shared.join("media/public/driving_d0.mp4")).unwrap(),
         None
     );
-    if have_ffmpeg() {
+    if common::ffmpeg_available("ffmpeg cross-checks") {
         for f in [&gif, &mp4] {
             let o = Command::new("ffmpeg")
                 .args(["-v", "error", "-i"])

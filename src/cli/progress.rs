@@ -22,9 +22,9 @@ impl Progress {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         }
         let template = if total.is_some() {
-            "{msg:>10} [{wide_bar}] {pos}/{len} frames, {per_sec:.1}, ETA {eta}"
+            "{msg:>10} [{wide_bar}] {pos}/{len} frames, {per_sec}, ETA {eta}"
         } else {
-            "{msg:>10} {spinner} {pos} frames, {per_sec:.1}, {elapsed}"
+            "{msg:>10} {spinner} {pos} frames, {per_sec}, {elapsed}"
         };
         let style = ProgressStyle::with_template(template)
             .expect("valid template")

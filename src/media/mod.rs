@@ -9,7 +9,14 @@
 //! - [`probe`] → [`ProbeReport`]: what `animate probe` prints.
 //! - [`read_xmp`]: the provenance packet of an output file.
 //!
-//! Writing lives in the writer modules; see [`OutputSpec`] and [`VideoWriter`].
+//! Writing (every output appears only when complete: temporary file beside it, then rename):
+//! - [`VideoWriter::create`] with an [`OutputSpec`] → `write_frame` … `finish`: `.mp4` (H.264,
+//!   `moov` first, driver AAC copied with its edit list), `.gif`, or `DIR/` of PNGs, with the
+//!   optional XMP packet embedded ([`read_xmp`] reads it back).
+//! - [`check_output_path`]: refuse an existing output without `force`, or an output that is an
+//!   input, before any work starts.
+//! - [`write_png`], [`write_atomic`], [`AtomicFile`]: the single-file helpers (screenshots, JSON).
+//! - [`remove_partial_outputs`]: for a Ctrl-C handler.
 
 mod atomic;
 mod audio;

@@ -142,17 +142,20 @@ fn skip_sub_blocks<R: BufRead>(r: &mut R, mut keep: Option<&mut Vec<u8>>) -> std
     }
 }
 
+/// Skips the colour table a GIF screen or image descriptor's `flags` announce, if any.
+fn skip_color_table<R: Read>(r: &mut R, flags: u8) -> std::io::Result<()> {
+    if flags & 0x80 != 0 {
+        std::io::copy(&mut r.take(3 << ((flags & 7) + 1)), &mut std::io::sink())?;
+    }
+    Ok(())
+}
+
 /// Scans GIF blocks for the XMP application extension (raw packet ended by the 258-byte
 /// "magic trailer"), falling back to a comment extension holding an XMP packet.
 fn read_gif_xmp<R: BufRead>(mut r: R) -> std::io::Result<Option<String>> {
     let mut header = [0u8; 13];
     r.read_exact(&mut header)?;
-    if header[10] & 0x80 != 0 {
-        std::io::copy(
-            &mut (&mut r).take(3 << ((header[10] & 7) + 1)),
-            &mut std::io::sink(),
-        )?;
-    }
+    skip_color_table(&mut r, header[10])?;
     let mut comment_xmp = None;
     loop {
         let mut kind = [0u8; 1];
@@ -164,12 +167,7 @@ fn read_gif_xmp<R: BufRead>(mut r: R) -> std::io::Result<Option<String>> {
             0x2C => {
                 let mut desc = [0u8; 9];
                 r.read_exact(&mut desc)?;
-                if desc[8] & 0x80 != 0 {
-                    std::io::copy(
-                        &mut (&mut r).take(3 << ((desc[8] & 7) + 1)),
-                        &mut std::io::sink(),
-                    )?;
-                }
+                skip_color_table(&mut r, desc[8])?;
                 let mut min_code = [0u8; 1];
                 r.read_exact(&mut min_code)?;
                 skip_sub_blocks(&mut r, None)?;

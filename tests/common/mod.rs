@@ -42,3 +42,28 @@ pub fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
         10.0 * (255.0 * 255.0 / mse).log10()
     }
 }
+
+/// True when `ffmpeg` is installed (tests use it to make and cross-check media); otherwise
+/// prints a visible skip message for `test`.
+pub fn ffmpeg_available(test: &str) -> bool {
+    let ok = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED {test}: ffmpeg is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// Encodes ffmpeg's `testsrc2` pattern (`size` like "160x120", 25 fps, `seconds` long) into
+/// `out` with the extra output `args`; false when ffmpeg fails.
+pub fn ffmpeg_testsrc(size: &str, seconds: f64, args: &[&str], out: &std::path::Path) -> bool {
+    let source = format!("testsrc2=size={size}:rate=25:duration={seconds}");
+    std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &source])
+        .args(args)
+        .arg(out)
+        .status()
+        .is_ok_and(|s| s.success())
+}
