@@ -52,16 +52,14 @@ fn jitter(frames: &[Vec<[f32; 3]>]) -> f64 {
     (sum_var / (2 * points) as f64).sqrt()
 }
 
-#[test]
-fn still_clip_jitter_is_small_after_smoothing() {
-    let Some(img) = portrait("still clip jitter") else {
-        return;
-    };
+/// Tracks `frame` repeated 30 times with fresh noise each time; returns the jitter of the raw
+/// and of the smoothed landmarks (frames 6 on, once the filter has settled).
+fn still_clip_jitter(frame: &RgbImage) -> (f64, f64) {
     let mut tracker = FaceTracker::new(FaceMesh::load().unwrap(), 30.0);
     let (mut raw, mut smooth) = (Vec::new(), Vec::new());
     for i in 0..30 {
         let face = tracker
-            .track(&noisy(&img, i, 16))
+            .track(&noisy(frame, i, 16))
             .unwrap()
             .expect("face in every frame");
         if i >= 6 {
@@ -69,18 +67,34 @@ fn still_clip_jitter_is_small_after_smoothing() {
             smooth.push(face.landmarks);
         }
     }
-    let (raw_jitter, smooth_jitter) = (jitter(&raw), jitter(&smooth));
-    eprintln!("still clip, noise +-16 grey levels: landmark jitter raw {raw_jitter:.3} px, smoothed {smooth_jitter:.3} px (std)");
-    assert!(smooth_jitter <= 0.3, "smoothed jitter {smooth_jitter} px");
-    assert!(
-        smooth_jitter < raw_jitter,
-        "smoothing did not reduce jitter"
-    );
     assert_eq!(
         tracker.detections(),
         1,
         "the detector should run on the first frame only"
     );
+    (jitter(&raw), jitter(&smooth))
+}
+
+#[test]
+fn still_clip_jitter_is_small_after_smoothing() {
+    let Some(dir) = common::shared_dir("still clip jitter") else {
+        return;
+    };
+    let driver = dir.join("media/public/driving_d0.mp4");
+    let first = sfumato::media::open_video(&driver)
+        .unwrap()
+        .next_frame()
+        .unwrap()
+        .unwrap();
+    let portrait = image::open(dir.join("media/images/astronaut.png"))
+        .unwrap()
+        .to_rgb8();
+    for (name, frame) in [("driving_d0 frame 0", first), ("astronaut", portrait)] {
+        let (raw, smooth) = still_clip_jitter(&frame);
+        eprintln!("{name} repeated, noise +-16 grey levels: landmark jitter raw {raw:.3} px, smoothed {smooth:.3} px (std)");
+        assert!(smooth <= 0.3, "{name}: smoothed jitter {smooth} px");
+        assert!(smooth < raw, "{name}: smoothing did not reduce jitter");
+    }
 }
 
 #[test]
@@ -129,5 +143,53 @@ fn lost_face_is_redetected() {
         tracker.detections(),
         3,
         "first frame, blank frame, face again"
+    );
+}
+
+/// Two portraits' faces side by side on one 400x200 frame.
+fn two_faces(dir: &std::path::Path) -> RgbImage {
+    let grace = image::open(dir.join("media/images/grace_hopper.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let astronaut = image::open(dir.join("media/images/astronaut.png"))
+        .unwrap()
+        .to_rgb8();
+    let grace = image::imageops::crop_imm(&grace, 118, 94, 300, 300).to_image();
+    let grace = image::imageops::resize(&grace, 200, 200, image::imageops::FilterType::Triangle);
+    let astronaut = image::imageops::crop_imm(&astronaut, 125, 30, 200, 200).to_image();
+    let mut frame = RgbImage::new(400, 200);
+    image::imageops::replace(&mut frame, &grace, 0, 0);
+    image::imageops::replace(&mut frame, &astronaut, 200, 0);
+    frame
+}
+
+#[test]
+fn several_faces_are_tracked_each_with_its_own_landmarks() {
+    let Some(dir) = common::shared_dir("several faces") else {
+        return;
+    };
+    let frame = two_faces(&dir);
+    let mesh = FaceMesh::load().unwrap();
+    assert_eq!(
+        mesh.detect_faces(&frame).unwrap().len(),
+        2,
+        "both faces in the still image"
+    );
+    let mut tracker = FaceTracker::new(mesh, 30.0).with_max_faces(4);
+    for i in 0..5 {
+        let faces = tracker.track_all(&noisy(&frame, i, 4)).unwrap();
+        assert_eq!(faces.len(), 2, "frame {i}: {} faces", faces.len());
+        let centre = |f: &sfumato::keypoints::Face| (f.bbox[0] + f.bbox[2]) / 2.0;
+        let (left, right) = if centre(&faces[0]) < centre(&faces[1]) {
+            (0, 1)
+        } else {
+            (1, 0)
+        };
+        assert!(centre(&faces[left]) < 200.0 && centre(&faces[right]) > 200.0);
+    }
+    let main = tracker.track(&frame).unwrap().unwrap();
+    assert!(
+        (main.bbox[0] + main.bbox[2]) / 2.0 < 200.0,
+        "the larger face (left) is the main one"
     );
 }

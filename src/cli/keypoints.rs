@@ -4,7 +4,7 @@
 use super::progress::Progress;
 use serde::Serialize;
 use sfumato::keypoints::{overlay, Face, FaceMesh, FaceTracker};
-use sfumato::media::{self, MediaKind};
+use sfumato::media::{self, MediaKind, OutputSpec, VideoWriter};
 use sfumato::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,13 +17,19 @@ pub struct KeypointsArgs {
     /// Write the JSON to this file instead of standard output.
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
-    /// Draw the boxes and landmarks over the image and save it here (PNG or JPEG; still images
-    /// only for now).
+    /// Draw the face boxes and landmarks over the input and save it here: a .png or .jpg for
+    /// an image; a .mp4, .gif or folder (PNG frames) for a video.
     #[arg(long, value_name = "OUT")]
     overlay: Option<PathBuf>,
     /// Video: report the raw landmarks, without temporal smoothing.
     #[arg(long)]
     no_smoothing: bool,
+    /// Video: follow at most this many faces (still images report every face found).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_faces: usize,
+    /// Replace output files that already exist.
+    #[arg(long)]
+    force: bool,
     /// Hide the progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -37,14 +43,14 @@ struct ImageReport<'a> {
     faces: &'a [Face],
 }
 
-/// One video frame in the JSON: its index and the tracked face (none where it was lost).
+/// One video frame in the JSON: its index and the tracked faces (none where all were lost).
 #[derive(Serialize)]
 struct FrameReport {
     index: usize,
     faces: Vec<Face>,
 }
 
-/// JSON of a video: frame rate, frame size and the tracked face of every frame.
+/// JSON of a video: frame rate, frame size and the tracked faces of every frame.
 #[derive(Serialize)]
 struct VideoReport {
     fps: f64,
@@ -66,17 +72,14 @@ pub fn run(args: &KeypointsArgs) -> i32 {
 
 fn keypoints(args: &KeypointsArgs) -> Result<()> {
     for out in [&args.json, &args.overlay].into_iter().flatten() {
-        refuse_overwriting_input(&args.input, out)?;
+        media::check_output_path(out, &[&args.input], args.force)?;
     }
     let json = match media::probe(&args.input)?.kind {
         MediaKind::Image => image_keypoints(args)?,
         MediaKind::Video => video_keypoints(args)?,
     };
     match &args.json {
-        Some(path) => write_atomically(path, |file| {
-            file.write_all(json.as_bytes())
-                .map_err(|e| Error::failed(path, e))
-        }),
+        Some(path) => media::write_atomic(path, json.as_bytes(), args.force),
         None => match writeln!(std::io::stdout().lock(), "{json}") {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                 Err(Error::Failed(format!("standard output: {e}")))
@@ -96,6 +99,15 @@ fn to_json(value: &impl Serialize) -> Result<String> {
 
 /// Faces of a still portrait (writing the overlay if asked); returns the JSON.
 fn image_keypoints(args: &KeypointsArgs) -> Result<String> {
+    let format = match &args.overlay {
+        Some(path) => Some(image::ImageFormat::from_path(path).map_err(|_| {
+            Error::bad_input(
+                path,
+                "unknown image extension for the overlay; use .png or .jpg",
+            )
+        })?),
+        None => None,
+    };
     let img = media::load_portrait(&args.input)?;
     let faces = FaceMesh::load()?.detect_faces(&img)?;
     if faces.is_empty() {
@@ -107,38 +119,44 @@ fn image_keypoints(args: &KeypointsArgs) -> Result<String> {
         height,
         faces: &faces,
     })?;
-    if let Some(path) = &args.overlay {
-        let format = image::ImageFormat::from_path(path)
-            .map_err(|_| Error::bad_input(path, "unknown image extension; use .png or .jpg"))?;
+    if let (Some(path), Some(format)) = (&args.overlay, format) {
         let mut canvas = img;
         overlay::draw_faces(&mut canvas, &faces);
-        write_atomically(path, |file| {
-            canvas
-                .write_to(&mut std::io::BufWriter::new(file), format)
-                .map_err(|e| Error::failed(path, e))
-        })?;
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        canvas
+            .write_to(&mut bytes, format)
+            .map_err(|e| Error::failed(path, e))?;
+        media::write_atomic(path, bytes.get_ref(), args.force)?;
     }
     Ok(json)
 }
 
-/// The tracked main face of every frame of a driver video; returns the JSON.
+/// The tracked faces of every frame of a driver video (writing the overlay video if
+/// asked); returns the JSON.
 fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
-    if let Some(path) = &args.overlay {
-        return Err(Error::bad_input(
-            path,
-            "--overlay works on still images only for now; run without it for a video",
-        ));
-    }
     let mut video = media::open_video(&args.input)?;
     let info = video.info().clone();
-    let mut tracker = FaceTracker::new(FaceMesh::load()?, info.fps.as_f64() as f32);
+    let mut writer = match &args.overlay {
+        Some(path) => {
+            let mut spec = OutputSpec::new(path, info.fps, info.width, info.height);
+            spec.force = args.force;
+            Some(VideoWriter::create(spec)?)
+        }
+        None => None,
+    };
+    let mut tracker = FaceTracker::new(FaceMesh::load()?, info.fps.as_f64() as f32)
+        .with_max_faces(args.max_faces);
     if args.no_smoothing {
         tracker = tracker.with_smoothing(None);
     }
     let progress = Progress::new("keypoints", Some(info.frame_count), args.quiet);
     let mut frames = Vec::new();
-    while let Some(frame) = video.next_frame()? {
-        let faces = tracker.track(&frame)?.into_iter().collect();
+    while let Some(mut frame) = video.next_frame()? {
+        let faces = tracker.track_all(&frame)?;
+        if let Some(w) = &mut writer {
+            overlay::draw_faces(&mut frame, &faces);
+            w.write_frame(&frame)?;
+        }
         frames.push(FrameReport {
             index: frames.len(),
             faces,
@@ -149,6 +167,9 @@ fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
     if frames.iter().all(|f| f.faces.is_empty()) {
         return Err(no_face(&args.input));
     }
+    if let Some(w) = writer {
+        w.finish()?;
+    }
     let (fps, width, height) = (info.fps.as_f64(), info.width, info.height);
     to_json(&VideoReport {
         fps,
@@ -156,37 +177,4 @@ fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
         height,
         frames,
     })
-}
-
-/// Refuses an output path that names the input file.
-fn refuse_overwriting_input(input: &Path, out: &Path) -> Result<()> {
-    let same = match (input.canonicalize(), out.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
-        return Err(Error::bad_input(
-            out,
-            "is the input file; choose another output path",
-        ));
-    }
-    Ok(())
-}
-
-/// Writes `path` through a temporary file in the same folder, renamed into place only once
-/// complete, so a failure never leaves a half-written file.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| sfumato::error::io_error(dir, e))?;
-    write(tmp.as_file_mut())?;
-    tmp.persist(path)
-        .map_err(|e| Error::failed(path, e.error))?;
-    Ok(())
 }

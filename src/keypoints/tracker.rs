@@ -1,111 +1,164 @@
 //! [`FaceTracker`]: landmarks through a video as MediaPipe does it. The ROI of frame t+1 comes
-//! from the landmarks of frame t; the detector runs only on the first frame and whenever the
-//! face is lost (presence below [`MIN_PRESENCE`]). Landmarks are then One-Euro smoothed.
+//! from the landmarks of frame t; the detector runs on the first frame and whenever fewer faces
+//! than wanted are tracked (a face is lost when its presence drops below [`MIN_PRESENCE`]).
+//! Landmarks are then One-Euro smoothed, each face with its own filter.
 
 use super::one_euro::{LandmarkSmoother, OneEuroParams};
-use super::pipeline::{DetectorKind, FaceMesh, MeshResult, MIN_PRESENCE};
+use super::pipeline::{DetectorKind, FaceMesh, MIN_PRESENCE};
 use super::{roi, Face};
 use crate::Result;
 use image::RgbImage;
 
-/// Follows the main (largest) face through the frames of a video.
+/// One face being followed.
+#[derive(Debug, Clone)]
+struct Track {
+    /// The unsmoothed face of the last frame: the next ROI comes from its landmarks.
+    raw: Face,
+    smoother: Option<LandmarkSmoother>,
+}
+
+/// Whether the centre of `b` lies inside box `a` (the same face, seen twice).
+fn same_face(a: &[f32; 4], b: &[f32; 4]) -> bool {
+    let (cx, cy) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+    cx >= a[0] && cx <= a[2] && cy >= a[1] && cy <= a[3]
+}
+
+fn area(b: &[f32; 4]) -> f32 {
+    (b[2] - b[0]).max(0.0) * (b[3] - b[1]).max(0.0)
+}
+
+/// Follows faces through the frames of a video: by default only the main (largest) one.
 #[derive(Debug, Clone)]
 pub struct FaceTracker {
     mesh: FaceMesh,
     fps: f64,
-    smoother: Option<LandmarkSmoother>,
-    /// The unsmoothed face of the last frame: the next ROI comes from its landmarks.
-    last_raw: Option<Face>,
+    smoothing: Option<OneEuroParams>,
+    max_faces: usize,
+    tracks: Vec<Track>,
     detections: usize,
 }
 
 impl FaceTracker {
-    /// A tracker for frames `1/fps` seconds apart, smoothing with the default One-Euro
+    /// A tracker of one face for frames `fps` a second, smoothing with the default One-Euro
     /// parameters.
     pub fn new(mesh: FaceMesh, fps: f32) -> Self {
         Self {
             mesh,
             fps: if fps > 0.0 { fps as f64 } else { 30.0 },
-            smoother: Some(LandmarkSmoother::new(
-                if fps > 0.0 { fps as f64 } else { 30.0 },
-                OneEuroParams::default(),
-            )),
-            last_raw: None,
+            smoothing: Some(OneEuroParams::default()),
+            max_faces: 1,
+            tracks: Vec::new(),
             detections: 0,
         }
     }
 
     /// Smooth with `params`, or not at all with `None`.
     pub fn with_smoothing(mut self, params: Option<OneEuroParams>) -> Self {
-        self.smoother = params.map(|p| LandmarkSmoother::new(self.fps, p));
+        self.smoothing = params;
         self
     }
 
-    /// How many times the detector has run so far (first frame and every re-detection).
+    /// Follow up to `n` faces (at least one). With more than one, the detector runs on every
+    /// frame where fewer than `n` faces are tracked, as MediaPipe does.
+    pub fn with_max_faces(mut self, n: usize) -> Self {
+        self.max_faces = n.max(1);
+        self
+    }
+
+    /// How many times the detector has run so far.
     pub fn detections(&self) -> usize {
         self.detections
     }
 
-    /// The unsmoothed face of the last tracked frame, if any.
+    /// The unsmoothed main face of the last frame, if any.
     pub fn last_raw(&self) -> Option<&Face> {
-        self.last_raw.as_ref()
+        self.main_track().map(|t| &t.raw)
     }
 
-    /// Tracks the face into the next frame: `None` where no face is found.
+    fn main_track(&self) -> Option<&Track> {
+        self.tracks
+            .iter()
+            .max_by(|a, b| area(&a.raw.bbox).total_cmp(&area(&b.raw.bbox)))
+    }
+
+    /// Tracks the main (largest) face into the next frame: `None` where no face is found.
     pub fn track(&mut self, frame: &RgbImage) -> Result<Option<Face>> {
-        let followed = match &self.last_raw {
-            Some(face) => Some(
-                self.mesh
-                    .landmarks(frame, &roi::from_landmarks(&face.landmarks))?,
-            ),
-            None => None,
-        };
-        let (result, score) = match followed.filter(|m| m.presence >= MIN_PRESENCE) {
-            Some(m) => {
-                let presence = m.presence;
-                (Some(m), presence)
-            }
-            None => match self.redetect(frame)? {
-                Some((m, score)) => (Some(m), score),
-                None => (None, 0.0),
-            },
-        };
-        let Some(result) = result else {
-            self.last_raw = None;
-            if let Some(s) = &mut self.smoother {
-                s.reset();
-            }
-            return Ok(None);
-        };
-        let raw = Face {
-            score,
-            bbox: roi::landmark_bounds(&result.landmarks),
-            landmarks: result.landmarks,
-        };
-        let landmarks = match &mut self.smoother {
-            Some(s) => s.smooth(&raw.landmarks),
-            None => raw.landmarks.clone(),
-        };
-        self.last_raw = Some(raw.clone());
-        Ok(Some(Face {
-            score,
-            bbox: roi::landmark_bounds(&landmarks),
-            landmarks,
-        }))
+        let faces = self.track_all(frame)?;
+        Ok(faces
+            .into_iter()
+            .max_by(|a, b| area(&a.bbox).total_cmp(&area(&b.bbox))))
     }
 
-    /// Runs the detectors and the two-pass mesh on the largest face; with its detection score.
-    fn redetect(&mut self, frame: &RgbImage) -> Result<Option<(MeshResult, f32)>> {
+    /// Tracks every followed face into the next frame, in the order they were first found.
+    pub fn track_all(&mut self, frame: &RgbImage) -> Result<Vec<Face>> {
+        let mut kept: Vec<Track> = Vec::with_capacity(self.tracks.len());
+        for mut track in std::mem::take(&mut self.tracks) {
+            let roi = roi::from_landmarks(&track.raw.landmarks);
+            let m = self.mesh.landmarks(frame, &roi)?;
+            let bbox = roi::landmark_bounds(&m.landmarks);
+            if m.presence >= MIN_PRESENCE && !kept.iter().any(|t| same_face(&t.raw.bbox, &bbox)) {
+                track.raw = Face {
+                    score: m.presence,
+                    bbox,
+                    landmarks: m.landmarks,
+                };
+                kept.push(track);
+            }
+        }
+        self.tracks = kept;
+        if self.tracks.len() < self.max_faces {
+            self.detect_new(frame)?;
+        }
+        Ok(self
+            .tracks
+            .iter_mut()
+            .map(|t| {
+                let landmarks = match &mut t.smoother {
+                    Some(s) => s.smooth(&t.raw.landmarks),
+                    None => t.raw.landmarks.clone(),
+                };
+                Face {
+                    score: t.raw.score,
+                    bbox: roi::landmark_bounds(&landmarks),
+                    landmarks,
+                }
+            })
+            .collect())
+    }
+
+    /// Runs the detectors and starts tracks on faces not followed yet, largest first, with the
+    /// two-pass mesh of still images.
+    fn detect_new(&mut self, frame: &RgbImage) -> Result<()> {
         self.detections += 1;
         let mut dets = self.mesh.detect(frame, DetectorKind::ShortRange)?;
-        if dets.is_empty() {
+        if dets.is_empty() && self.tracks.is_empty() {
             dets = self.mesh.detect(frame, DetectorKind::FullRange)?;
         }
-        let area = |d: &super::Detection| (d.bbox[2] - d.bbox[0]) * (d.bbox[3] - d.bbox[1]);
-        let Some(det) = dets.iter().max_by(|a, b| area(a).total_cmp(&area(b))) else {
-            return Ok(None);
-        };
-        let mesh = self.mesh.landmarks_for(frame, det)?;
-        Ok((mesh.presence >= MIN_PRESENCE).then_some((mesh, det.score)))
+        dets.sort_by(|a, b| area(&b.bbox).total_cmp(&area(&a.bbox)));
+        for det in &dets {
+            if self.tracks.len() >= self.max_faces {
+                break;
+            }
+            if self
+                .tracks
+                .iter()
+                .any(|t| same_face(&det.bbox, &t.raw.bbox))
+            {
+                continue;
+            }
+            let m = self.mesh.landmarks_for(frame, det)?;
+            if m.presence >= MIN_PRESENCE {
+                let bbox = roi::landmark_bounds(&m.landmarks);
+                self.tracks.push(Track {
+                    raw: Face {
+                        score: det.score,
+                        bbox,
+                        landmarks: m.landmarks,
+                    },
+                    smoother: self.smoothing.map(|p| LandmarkSmoother::new(self.fps, p)),
+                });
+            }
+        }
+        Ok(())
     }
 }

@@ -4,9 +4,8 @@
 use candle_core::{bail, CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 
 use super::depthwise::depthwise_planes;
-use super::elementwise::{add_in_place, prelu_planes, relu_in_place};
 use super::geometry::{Padding, Window};
-use super::matmul::{fill_bias, matmul_acc};
+use super::matmul::matmul_acc;
 use super::pool::max_pool_planes;
 use super::stock;
 use super::storage::{f32_slice, fast_path, nchw, storage_f32};
@@ -97,6 +96,11 @@ pub fn blaze_block(
     })
 }
 
+thread_local! {
+    /// The depthwise output of the block being computed, reused across calls on a thread.
+    static DW_SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The fused kernel behind [`blaze_block`]; reads its weights straight from their storage.
 struct FusedBlock<'a> {
     weights: BlockWeights<'a>,
@@ -130,28 +134,36 @@ impl CustomOp1 for FusedBlock<'_> {
             None => None,
         };
         let (cout, area) = (pw_b.len(), win.out_area());
-        let mut dw = vec![0f32; cin * area];
-        let mut pooled = vec![0f32; if self.stride == 2 { cin * area } else { 0 }];
-        let mut out = vec![0f32; n * cout * area];
-        for (src, dst) in x
-            .chunks_exact(cin * h * w)
-            .zip(out.chunks_exact_mut(cout * area))
-        {
-            depthwise_planes(src, dw_w, dw_b, &win, &mut dw);
-            fill_bias(dst, pw_b, area);
-            let skip = if self.stride == 2 {
-                max_pool_planes(src, &pool, &mut pooled);
-                &pooled
-            } else {
-                src
-            };
-            add_in_place(&mut dst[..cin * area], skip);
-            matmul_acc(dst, pw_w, &dw, cout, area, cin);
-            match slope {
-                Some(slope) => prelu_planes(dst, slope, area),
-                None => relu_in_place(dst),
+        // ReLU is PReLU with zero slopes; either is applied as the product is stored.
+        let relu_slopes;
+        let slopes = match slope {
+            Some(s) => s,
+            None => {
+                relu_slopes = vec![0f32; cout];
+                &relu_slopes
             }
-        }
+        };
+        let mut out = Vec::with_capacity(n * cout * area);
+        DW_SCRATCH.with_borrow_mut(|dw| {
+            dw.resize(cin * area, 0.0);
+            for src in x.chunks_exact(cin * h * w) {
+                depthwise_planes(src, dw_w, dw_b, &win, dw);
+                // Bias plus the skip (max-pooled at stride 2) on the first `cin` channels.
+                let start = out.len();
+                for (c, &b) in pw_b.iter().enumerate() {
+                    if c < cin && self.stride == 1 {
+                        out.extend(src[c * area..(c + 1) * area].iter().map(|v| v + b));
+                    } else {
+                        out.extend(std::iter::repeat_n(b, area));
+                    }
+                }
+                let dst = &mut out[start..];
+                if self.stride == 2 {
+                    max_pool_planes(src, &pool, &mut dst[..cin * area], |o, max| o + max);
+                }
+                matmul_acc(dst, pw_w, dw, (cout, area, cin), Some(slopes));
+            }
+        });
         Ok((
             CpuStorage::F32(out),
             Shape::from((n, cout, win.rows.out, win.cols.out)),

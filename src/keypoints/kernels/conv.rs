@@ -78,7 +78,7 @@ impl CustomOp3 for ConvOp {
                 im2col_plane(&plane, &win, &mut cols[ci * self.k * self.k * area..]);
             }
             fill_bias(dst, bias, area);
-            matmul_acc(dst, weights, &cols, cout, area, depth);
+            matmul_acc(dst, weights, &cols, (cout, area, depth), None);
         }
         Ok((
             CpuStorage::F32(out),

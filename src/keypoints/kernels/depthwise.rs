@@ -2,7 +2,7 @@
 //!
 //! Each input plane is copied once into a zero-padded scratch plane whose rows are split into
 //! `stride` phases (even columns, then odd columns for stride 2), so every kernel tap reads a
-//! contiguous run of inputs and the output row is computed eight columns at a time in registers.
+//! contiguous run of inputs and the output row is computed 16 columns at a time in registers.
 
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
@@ -144,47 +144,62 @@ fn conv_plane<const K: usize, const FMA: bool>(
     out: &mut [f32],
 ) {
     let (ow, s) = (win.cols.out, win.stride);
+    // Where each kernel column starts within a phase-split row, hoisted out of the loops.
+    let columns: [usize; K] = std::array::from_fn(|kx| plane.column(kx));
     for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
         let rows: [&[f32]; K] = std::array::from_fn(|ky| plane.row(oy * s + ky));
         let mut ox = 0;
+        while ox + 16 <= ow {
+            let acc = taps_at::<K, 16, FMA>(&rows, taps, bias, &columns, ox);
+            orow[ox..ox + 16].copy_from_slice(&acc);
+            ox += 16;
+        }
         while ox + 8 <= ow {
-            let acc = taps_at::<K, 8, FMA>(&rows, taps, bias, plane, ox);
+            let acc = taps_at::<K, 8, FMA>(&rows, taps, bias, &columns, ox);
             orow[ox..ox + 8].copy_from_slice(&acc);
             ox += 8;
         }
         while ox + 4 <= ow {
-            let acc = taps_at::<K, 4, FMA>(&rows, taps, bias, plane, ox);
+            let acc = taps_at::<K, 4, FMA>(&rows, taps, bias, &columns, ox);
             orow[ox..ox + 4].copy_from_slice(&acc);
             ox += 4;
         }
         while ox < ow {
-            orow[ox] = taps_at::<K, 1, FMA>(&rows, taps, bias, plane, ox)[0];
+            orow[ox] = taps_at::<K, 1, FMA>(&rows, taps, bias, &columns, ox)[0];
             ox += 1;
         }
     }
 }
 
-/// `L` consecutive outputs starting at column `ox`, summed over all taps in registers.
+/// `L` consecutive outputs starting at column `ox`, summed over all taps in registers: one
+/// accumulator per kernel row, so the `K` multiply-add chains run in parallel.
 #[inline(always)]
 fn taps_at<const K: usize, const L: usize, const FMA: bool>(
     rows: &[&[f32]; K],
     taps: &[f32; 25],
     bias: f32,
-    plane: &PhasePlane,
+    columns: &[usize; K],
     ox: usize,
 ) -> [f32; L] {
-    let mut acc = [bias; L];
-    for (ky, row) in rows.iter().enumerate() {
-        for kx in 0..K {
+    let mut acc = [[0f32; L]; K];
+    for (ky, (row, acc)) in rows.iter().zip(acc.iter_mut()).enumerate() {
+        for (kx, &column) in columns.iter().enumerate() {
             let tap = taps[ky * K + kx];
-            let start = plane.column(kx) + ox;
-            let src: &[f32; L] = row[start..start + L].try_into().expect("L inputs");
+            let src: &[f32; L] = row[column + ox..column + ox + L]
+                .try_into()
+                .expect("L inputs");
             for l in 0..L {
                 acc[l] = madd::<FMA>(tap, src[l], acc[l]);
             }
         }
     }
-    acc
+    let mut sum = [bias; L];
+    for row_acc in &acc {
+        for l in 0..L {
+            sum[l] += row_acc[l];
+        }
+    }
+    sum
 }
 
 /// A zero-padded copy of one input plane whose rows are split into `stride` phases: padded
@@ -222,10 +237,21 @@ impl PhasePlane {
             let row = &mut self.data[(y + self.top) * self.row_len..][..self.row_len];
             if self.stride == 1 {
                 row[self.left..self.left + self.width].copy_from_slice(src_row);
-            } else {
-                for (x, &v) in src_row.iter().enumerate() {
-                    let p = x + self.left;
-                    row[(p % self.stride) * self.phase_len + p / self.stride] = v;
+                continue;
+            }
+            if self.stride == 2 {
+                split_pairs(row, self.phase_len, self.left, src_row);
+                continue;
+            }
+            // Phase `ph` holds padded columns ph, ph + s, …: the inputs from the first x with
+            // (x + left) % s == ph, every s-th (no division per element).
+            for ph in 0..self.stride {
+                let first = (ph + self.stride - self.left % self.stride) % self.stride;
+                let start = ph * self.phase_len + (first + self.left) / self.stride;
+                let count = (self.width - first.min(self.width)).div_ceil(self.stride);
+                let dst = &mut row[start..start + count];
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = src_row[first + j * self.stride];
                 }
             }
         }
@@ -242,5 +268,28 @@ impl PhasePlane {
     #[inline(always)]
     pub fn column(&self, kx: usize) -> usize {
         (kx % self.stride) * self.phase_len + kx / self.stride
+    }
+}
+
+/// Stride-2 fill of one padded row: even padded columns to the first phase, odd ones to the
+/// second, in pairs so the loop vectorises as a de-interleave.
+fn split_pairs(row: &mut [f32], phase_len: usize, left: usize, src: &[f32]) {
+    let (phase0, phase1) = row.split_at_mut(phase_len);
+    // Input x sits at padded column x + left: with `left` even, even inputs are even columns.
+    let (even_dst, odd_dst) = if left.is_multiple_of(2) {
+        (&mut phase0[left / 2..], &mut phase1[left / 2..])
+    } else {
+        (&mut phase1[left / 2..], &mut phase0[left.div_ceil(2)..])
+    };
+    for ((e, o), pair) in even_dst
+        .iter_mut()
+        .zip(odd_dst.iter_mut())
+        .zip(src.chunks_exact(2))
+    {
+        *e = pair[0];
+        *o = pair[1];
+    }
+    if src.len() % 2 == 1 {
+        even_dst[src.len() / 2] = src[src.len() - 1];
     }
 }

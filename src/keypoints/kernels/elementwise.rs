@@ -47,16 +47,16 @@ impl CustomOp2 for PreluOp {
 pub(crate) fn prelu_planes(data: &mut [f32], slope: &[f32], area: usize) {
     for (plane, &a) in data.chunks_exact_mut(area).zip(slope.iter().cycle()) {
         for v in plane {
-            *v = if *v >= 0.0 { *v } else { *v * a };
+            *v = prelu_scalar(*v, a);
         }
     }
 }
 
-/// ReLU in place.
-pub(crate) fn relu_in_place(data: &mut [f32]) {
-    for v in data {
-        *v = v.max(0.0);
-    }
+/// PReLU of one value: `v` if `v >= 0`, else `slope * v`, written branch-free
+/// (`max(v, 0) + slope * min(v, 0)`) so loops over it vectorise.
+#[inline(always)]
+pub(crate) fn prelu_scalar(v: f32, slope: f32) -> f32 {
+    v.max(0.0) + slope * v.min(0.0)
 }
 
 /// `x + skip` where `x` is `[N, C, H, W]` and `skip` `[N, Cs, H, W]` with `Cs <= C`: the skip's

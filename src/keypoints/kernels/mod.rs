@@ -21,6 +21,8 @@
 //!
 //! Which implementation runs is chosen per thread with [`with_kernel_path`] (default: fast).
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod block;
 mod conv;
 mod depthwise;

@@ -55,7 +55,7 @@ impl CustomOp3 for PointwiseOp {
             .zip(out.chunks_exact_mut(cout * h * w))
         {
             fill_bias(dst, bias, h * w);
-            matmul_acc(dst, weights, src, cout, h * w, cin);
+            matmul_acc(dst, weights, src, (cout, h * w, cin), None);
         }
         Ok((CpuStorage::F32(out), Shape::from((n, cout, h, w))))
     }

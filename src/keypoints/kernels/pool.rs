@@ -32,7 +32,7 @@ impl CustomOp1 for MaxPoolOp {
         let win = Window::new(self.name(), (h, w), 2, 2, self.padding)?;
         let x = f32_slice(self.name(), xs, xl)?;
         let mut out = vec![0f32; n * c * win.out_area()];
-        max_pool_planes(x, &win, &mut out);
+        max_pool_planes(x, &win, &mut out, |_, max| max);
         Ok((
             CpuStorage::F32(out),
             Shape::from((n, c, win.rows.out, win.cols.out)),
@@ -41,8 +41,15 @@ impl CustomOp1 for MaxPoolOp {
 }
 
 /// Max pool (window `win`, 2x2 stride 2) of every plane of `x` into `out`; window cells outside
-/// the input are ignored.
-pub(crate) fn max_pool_planes(x: &[f32], win: &Window, out: &mut [f32]) {
+/// the input are ignored. Each output becomes `combine(previous value, maximum)`, so callers
+/// can store the pool or add it onto a residual in the same pass.
+#[inline]
+pub(crate) fn max_pool_planes(
+    x: &[f32],
+    win: &Window,
+    out: &mut [f32],
+    combine: impl Fn(f32, f32) -> f32,
+) {
     let (h, w) = (win.rows.len, win.cols.len);
     let (oh, ow) = (win.rows.out, win.cols.out);
     // Same padding of a 2x2 stride-2 window never pads before, so output (oy, ox) covers input
@@ -57,7 +64,8 @@ pub(crate) fn max_pool_planes(x: &[f32], win: &Window, out: &mut [f32]) {
             };
             for (ox, o) in orow.iter_mut().enumerate() {
                 let x1 = (2 * ox + 1).min(w - 1);
-                *o = top[2 * ox].max(top[x1]).max(bottom[2 * ox]).max(bottom[x1]);
+                let max = top[2 * ox].max(top[x1]).max(bottom[2 * ox]).max(bottom[x1]);
+                *o = combine(*o, max);
             }
         }
     }
