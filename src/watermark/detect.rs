@@ -15,8 +15,8 @@ use super::Payload;
 /// Tile periods tried, relative to the period the frame's size implies: `STEP^k` for k in the
 /// range, from just under 1 (no crop, or a whole-frame rescale) up to about 1.2 (a centre crop
 /// keeping about 70 % of the area); steps small enough that a whole frame still folds coherently.
-const PERIOD_STEP: f64 = 1.012;
-const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=15;
+const PERIOD_STEP: f64 = 1.016;
+const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=12;
 /// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
 const CLIP: f32 = 2.0;
 /// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
@@ -64,8 +64,11 @@ impl Detector {
     /// The detector for another key.
     pub fn with_key(key: u64) -> Self {
         let layout = Layout::new(key);
-        let mut sync_spectrum: Vec<Complex> =
-            layout.sync_bins().into_iter().map(|v| (v, 0.0)).collect();
+        // The folds are correlated with the high-passed pattern, which is the same as
+        // high-passing each fold (the filter is linear and symmetric) at a fraction of the cost.
+        let mut sync = layout.sync_bins();
+        pattern::high_pass(&mut sync);
+        let mut sync_spectrum: Vec<Complex> = sync.into_iter().map(|v| (v, 0.0)).collect();
         fft2(&mut sync_spectrum, BINS, false);
         Detector {
             key,
@@ -83,16 +86,8 @@ impl Detector {
 
     /// Decides on the evidence gathered from one or more frames.
     pub fn decide(&self, evidence: &Evidence) -> Detection {
-        let folds: Vec<Vec<f32>> = evidence
+        let mut candidates: Vec<(f32, usize, usize)> = evidence
             .folds
-            .iter()
-            .map(|fold| {
-                let mut f = fold.clone();
-                pattern::high_pass(&mut f);
-                f
-            })
-            .collect();
-        let mut candidates: Vec<(f32, usize, usize)> = folds
             .iter()
             .enumerate()
             .map(|(i, fold)| {
@@ -106,7 +101,11 @@ impl Detector {
             .iter()
             .take(SYNC_ATTEMPTS)
             .chain(std::iter::once(&as_exported))
-            .find_map(|&(_, i, shift)| self.decode(&folds[i], shift));
+            .find_map(|&(_, i, shift)| {
+                let mut fold = evidence.folds[i].clone();
+                pattern::high_pass(&mut fold);
+                self.decode(&fold, shift)
+            });
         Detection {
             payload,
             false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability(),
@@ -207,7 +206,15 @@ impl Evidence {
         for (period, fold) in self.periods.iter().zip(self.folds.iter_mut()) {
             let cols = pattern::bin_index(self.width, *period);
             let rows = pattern::bin_index(self.height, *period);
-            for (row, &by) in residual.chunks(self.width as usize).zip(&rows) {
+            // Sum the rows that share a bin row first (plain vector adds), then scatter the
+            // summed rows into bins.
+            let w = self.width as usize;
+            let mut row_sums = vec![0.0f32; BINS * w];
+            for (row, &by) in residual.chunks(w).zip(&rows) {
+                let dst = &mut row_sums[by * w..(by + 1) * w];
+                dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+            }
+            for (by, row) in row_sums.chunks(w).enumerate() {
                 let dst = &mut fold[by * BINS..(by + 1) * BINS];
                 for (&v, &bx) in row.iter().zip(&cols) {
                     dst[bx] += v;

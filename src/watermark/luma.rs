@@ -35,16 +35,25 @@ impl Plane {
         for (src, dst) in self.data.chunks(w).zip(tmp.chunks_mut(w)) {
             running_mean(src, dst, r);
         }
+        // Vertical pass row by row (a running sum of whole rows), which stays cache-friendly.
+        let row = |y: isize| {
+            let y = y.clamp(0, h as isize - 1) as usize;
+            &tmp[y * w..(y + 1) * w]
+        };
+        let norm = 1.0 / (2 * r + 1) as f32;
+        let mut sum = vec![0.0f32; w];
+        for y in -(r as isize)..=r as isize {
+            sum.iter_mut().zip(row(y)).for_each(|(s, v)| *s += v);
+        }
         let mut out = vec![0.0f32; w * h];
-        let mut col = vec![0.0f32; h];
-        let mut res = vec![0.0f32; h];
-        for x in 0..w {
-            for y in 0..h {
-                col[y] = tmp[y * w + x];
-            }
-            running_mean(&col, &mut res, r);
-            for y in 0..h {
-                out[y * w + x] = res[y];
+        for (y, dst) in out.chunks_mut(w).enumerate() {
+            dst.iter_mut().zip(&sum).for_each(|(d, s)| *d = s * norm);
+            let (add, sub) = (
+                row(y as isize + r as isize + 1),
+                row(y as isize - r as isize),
+            );
+            for ((s, a), b) in sum.iter_mut().zip(add).zip(sub) {
+                *s += a - b;
             }
         }
         Plane {
