@@ -22,7 +22,7 @@ impl Default for OneEuroParams {
     fn default() -> Self {
         Self {
             min_cutoff: 0.5,
-            beta: 20.0,
+            beta: 60.0,
             derivative_cutoff: 1.0,
         }
     }
