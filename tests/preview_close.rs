@@ -6,35 +6,31 @@ mod common;
 mod preview_support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use preview_support::{export_with_preview, printed, run_child};
 use sfumato::media;
-use sfumato::preview::{self, Action, PreviewFrame, PreviewHooks, PreviewMode, PreviewOptions};
+use sfumato::preview::{Action, PreviewFrame, PreviewMode};
 
 const OUT_VAR: &str = "SFUMATO_PREVIEW_CLOSE_OUT";
 const ESCAPES_VAR: &str = "SFUMATO_PREVIEW_ESCAPES";
 
-fn run_child(test: &str, escapes: u32) -> Option<(String, tempfile::TempDir)> {
+/// Runs `child_export` under Xvfb with `escapes` Esc presses; its stdout and output folder.
+fn run_escapes(test: &str, escapes: u32) -> Option<(String, tempfile::TempDir)> {
     common::shared_dir(test)?;
     let xvfb = preview_support::Xvfb::start(test, 800, 600)?;
     let out = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--ignored", "--exact", "child_export", "--nocapture"])
-        .env(OUT_VAR, out.path())
-        .env(ESCAPES_VAR, escapes.to_string());
-    xvfb.apply(&mut cmd);
-    let output = cmd.output().expect("run the child test");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
+    let stdout = run_child(OUT_VAR, out.path(), |cmd| {
+        xvfb.apply(cmd);
+        cmd.env(ESCAPES_VAR, escapes.to_string());
+    });
     Some((stdout, out))
 }
 
+/// The first value the child printed after `key`.
 fn value<'a>(stdout: &'a str, key: &str) -> &'a str {
-    stdout
-        .lines()
-        .find_map(|l| l.find(key).map(|at| l[at + key.len()..].trim()))
+    printed(stdout, key)
+        .first()
         .unwrap_or_else(|| panic!("no {key} in\n{stdout}"))
 }
 
@@ -44,7 +40,7 @@ fn pngs(dir: &Path) -> usize {
 
 #[test]
 fn one_escape_closes_the_window_and_the_export_finishes() {
-    let Some((stdout, out)) = run_child("one_escape_closes_the_window", 1) else {
+    let Some((stdout, out)) = run_escapes("one_escape_closes_the_window", 1) else {
         return;
     };
     assert_eq!(value(&stdout, "OUTCOME "), "Closed", "{stdout}");
@@ -60,7 +56,7 @@ fn one_escape_closes_the_window_and_the_export_finishes() {
 
 #[test]
 fn a_second_escape_cancels_the_export() {
-    let Some((stdout, out)) = run_child("a_second_escape_cancels_the_export", 2) else {
+    let Some((stdout, out)) = run_escapes("a_second_escape_cancels_the_export", 2) else {
         return;
     };
     assert_eq!(
@@ -93,42 +89,33 @@ fn child_export() {
     let clip = shared.join("media/public/driving_d0.mp4");
     let frames = media::open_video(&clip).unwrap().info().frame_count as usize;
     println!("FRAMES {frames}");
-    let plan = PreviewMode::On.plan(false, preview::Environment { interactive: false });
-    let mut notice = |line: &str| println!("NOTICE {line}");
-    let result = preview::run_alongside(
-        plan,
-        PreviewOptions::default(),
-        PreviewHooks::default(),
-        Some(out),
-        &mut notice,
-        |tx| {
-            let mut video = media::open_video(&clip)?;
-            let mut i = 0;
-            while let Some(frame) = video.next_frame()? {
-                if tx.is_cancelled() {
-                    return Err(sfumato::Error::Failed(format!(
-                        "export cancelled at frame {i}"
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(50)); // rendering
-                frame
-                    .save(out.join(format!("frame_{i:04}.png")))
-                    .map_err(|e| sfumato::Error::Failed(e.to_string()))?;
-                if tx.wants_frames() {
-                    tx.send(PreviewFrame::new(i, frame));
-                } else {
-                    println!("WINDOW_GONE_AT {i}");
-                }
-                if i == 2 {
-                    for _ in 0..escapes {
-                        tx.control().send(Action::Escape);
-                    }
-                }
-                i += 1;
+    let result = export_with_preview(PreviewMode::On, out, |tx| {
+        let mut video = media::open_video(&clip)?;
+        let mut i = 0;
+        while let Some(frame) = video.next_frame()? {
+            if tx.is_cancelled() {
+                return Err(sfumato::Error::Failed(format!(
+                    "export cancelled at frame {i}"
+                )));
             }
-            Ok(i)
-        },
-    );
+            std::thread::sleep(Duration::from_millis(50)); // rendering
+            frame
+                .save(out.join(format!("frame_{i:04}.png")))
+                .map_err(|e| sfumato::Error::Failed(e.to_string()))?;
+            if tx.wants_frames() {
+                tx.send(PreviewFrame::new(i, frame));
+            } else {
+                println!("WINDOW_GONE_AT {i}");
+            }
+            if i == 2 {
+                for _ in 0..escapes {
+                    tx.control().send(Action::Escape);
+                }
+            }
+            i += 1;
+        }
+        Ok(i)
+    });
     match result {
         Ok((n, outcome)) => {
             println!("RESULT exported {n}");

@@ -10,10 +10,13 @@ mod preview_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::psnr;
 use image::RgbImage;
-use preview_support::{psnr, square, Xvfb};
+use preview_support::{square, Xvfb};
 use sfumato::media;
-use sfumato::preview::{self, Action, PreviewFrame, PreviewHooks, PreviewOptions, PreviewOutcome};
+use sfumato::preview::{
+    self, Action, ClipInfo, PreviewFrame, PreviewHooks, PreviewOptions, PreviewOutcome,
+};
 
 /// Every frame of the clip, and its frame rate.
 fn clip(shared: &std::path::Path) -> (Vec<RgbImage>, f64) {
@@ -60,6 +63,7 @@ fn window_shows_the_frames_it_was_given() {
     });
     let presented = Arc::new(Mutex::new(Vec::new()));
     let shots = Arc::new(Mutex::new(Vec::new()));
+    let window_tree = Arc::new(Mutex::new(String::new()));
     let saved = work.path().join("saved.png");
 
     let save_to = saved.clone();
@@ -70,6 +74,7 @@ fn window_shows_the_frames_it_was_given() {
     });
     // After the last frame first reaches the screen: screenshot it, save it with S, step back
     // with ←, switch the driver inset on with D, screenshot again, close with Q.
+    let title_log = window_tree.clone();
     let (log, shot_log, dir, display) = (
         presented.clone(),
         shots.clone(),
@@ -77,13 +82,16 @@ fn window_shows_the_frames_it_was_given() {
         xvfb.display.clone(),
     );
     let on_present: preview::PresentHook = Box::new(move |p| {
-        log.lock().unwrap().push(p.clone());
+        log.lock()
+            .unwrap()
+            .push((p.clone(), std::time::Instant::now()));
         if p.index == count - 1 && p.first_time {
-            let (control, shot_log, dir, display) = (
+            let (control, shot_log, dir, display, title_log) = (
                 control.clone(),
                 shot_log.clone(),
                 dir.clone(),
                 display.clone(),
+                title_log.clone(),
             );
             std::thread::spawn(move || {
                 let shot = |name: &str| {
@@ -98,26 +106,48 @@ fn window_shows_the_frames_it_was_given() {
                     shot_log.lock().unwrap().push(path);
                 };
                 shot("last.png");
+                let tree = std::process::Command::new("xwininfo")
+                    .args(["-display", &display, "-root", "-tree"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                *title_log.lock().unwrap() = tree;
                 control.send(Action::SaveFrame);
                 control.send(Action::Step(-1));
                 control.send(Action::ToggleDriver);
                 shot("stepped.png");
+                control.send(Action::ToggleDriver);
+                control.send(Action::ToggleKeypoints);
+                shot("keypoints.png");
                 control.send(Action::Close);
             });
         }
     });
 
     let producer_frames = frames.clone();
+    // The face mesh of the frame the test steps back to, for the K overlay.
+    let mesh = sfumato::keypoints::FaceMesh::load().unwrap();
+    let faces = mesh.detect_faces(&frames[count - 2]).unwrap();
+    let landmarks: Vec<[f32; 2]> = faces[0].landmarks.iter().map(|p| [p[0], p[1]]).collect();
+    let overlay = landmarks.clone();
     let producer = std::thread::spawn(move || {
+        // The clip's rate, size and length, as a pipeline learns them after tracking.
+        tx.set_clip(ClipInfo {
+            fps,
+            size: (side, side),
+            total: Some(count),
+        });
         for (i, f) in producer_frames.into_iter().enumerate() {
-            tx.send(PreviewFrame::new(i, f).with_driver(driver.clone()));
+            let frame = PreviewFrame::new(i, f).with_driver(driver.clone());
+            tx.send(frame.with_landmarks(overlay.clone()));
         }
     });
+    // Deliberately wrong rate and no size: `set_clip` must correct both.
     let opts = PreviewOptions {
         title: "preview test".into(),
-        fps,
-        frame_size: Some((side, side)),
-        total_frames: Some(count),
+        fps: 10.0,
+        frame_size: None,
+        total_frames: None,
         ..PreviewOptions::default()
     };
     let hooks = PreviewHooks {
@@ -141,8 +171,8 @@ fn window_shows_the_frames_it_was_given() {
     let log = presented.lock().unwrap();
     let firsts: Vec<usize> = log
         .iter()
-        .filter(|p| p.first_time)
-        .map(|p| p.index)
+        .filter(|p| p.0.first_time)
+        .map(|p| p.0.index)
         .collect();
     assert_eq!(
         firsts,
@@ -150,12 +180,34 @@ fn window_shows_the_frames_it_was_given() {
         "frames shown in order"
     );
     assert!(
-        log.iter().all(|p| p.window_size == (side, side)),
-        "window opened at frame size"
+        log.iter().skip(10).all(|p| p.0.window_size == (side, side)),
+        "window resized to the clip's frame size"
+    );
+    // Generation is far ahead (decoding only), so playback paces itself at the clip's rate.
+    let shown_at: Vec<_> = log.iter().filter(|p| p.0.first_time).map(|p| p.1).collect();
+    let period = (shown_at[count - 1] - shown_at[10]).as_secs_f64() / (count - 11) as f64;
+    eprintln!("playback period {:.1} ms at {fps} fps", period * 1e3);
+    assert!(
+        period >= 0.9 / fps && period <= 1.5 / fps,
+        "plays at the driver's rate: {:.1} ms per frame",
+        period * 1e3
     );
 
+    // The title, read from the X server's window tree (xwininfo, when installed).
+    let tree = window_tree.lock().unwrap();
+    if let Some(line) = tree.lines().find(|l| l.contains("preview test")) {
+        eprintln!("window: {}", line.trim());
+        let title = format!("frame {count}/{count}");
+        assert!(line.contains(&title), "title names the frame: {line}");
+        assert!(
+            line.contains("generated at") && line.contains("playing"),
+            "{line}"
+        );
+    } else {
+        eprintln!("title not checked: xwininfo is not installed");
+    }
     let shots = shots.lock().unwrap();
-    assert_eq!(shots.len(), 2, "both screenshots taken");
+    assert_eq!(shots.len(), 3, "all screenshots taken");
     if let Some(keep) = std::env::var_os("SFUMATO_TEST_OUT") {
         for shot in shots.iter() {
             std::fs::copy(
@@ -209,5 +261,25 @@ fn window_shows_the_frames_it_was_given() {
     assert!(
         pip >= 35.0,
         "D shows the driver frame in the corner: {pip:.1} dB"
+    );
+
+    // K: the 468 landmarks drawn over the picture, which is unchanged away from the face.
+    let marked = image::open(&shots[2]).unwrap().to_rgb8();
+    let green = landmarks
+        .iter()
+        .filter(|p| marked.get_pixel(p[0] as u32, p[1] as u32).0 == [40, 255, 90])
+        .count();
+    let corner = psnr(
+        &crop(&marked, 0, 0, 96, 96),
+        &crop(&frames[count - 2], 0, 0, 96, 96),
+    );
+    eprintln!(
+        "keypoints: {green}/{} landmarks drawn; corner {corner:.1} dB",
+        landmarks.len()
+    );
+    assert!(green >= landmarks.len() * 95 / 100, "K draws the landmarks");
+    assert!(
+        corner >= 35.0,
+        "the overlay leaves the rest of the picture alone"
     );
 }

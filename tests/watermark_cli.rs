@@ -137,3 +137,47 @@ fn bad_input_exits_2_without_a_panic() {
     assert_eq!(before, std::fs::read(&png).unwrap(), "input untouched");
     assert!(!out_png.exists(), "nothing written on a bad payload");
 }
+
+#[test]
+fn every_export_carries_the_watermark_and_provenance() {
+    let Some(shared) = common::shared_dir("every_export_carries_the_watermark") else {
+        return;
+    };
+    let portrait = shared.join("media/images/grace_hopper.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = dir.path().join("talk.mp4");
+    let frames = dir.path().join("frames/");
+    for out in [&mp4, &frames] {
+        let made = animate!(
+            portrait,
+            "--driver",
+            "preset:talk",
+            "--max-size",
+            "300",
+            "-o",
+            out
+        );
+        assert_eq!(made.status.code(), Some(0), "{made:?}");
+    }
+    let first_frame = std::fs::read_dir(&frames)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    for file in [&mp4, &first_frame] {
+        let out = animate!("verify", "--json", file);
+        assert_eq!(out.status.code(), Some(0), "{}: {out:?}", file.display());
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let payload = json["watermark"]["payload"].as_str().unwrap();
+        assert!(
+            payload.starts_with("5301"),
+            "marker and version 0.1: {payload}"
+        );
+        assert_eq!(json["metadata"]["engine"], "warp");
+        assert_eq!(json["metadata"]["watermark_payload"], payload);
+        assert!(json["metadata"]["digital_source_type"]
+            .as_str()
+            .unwrap()
+            .ends_with("compositeWithTrainedAlgorithmicMedia"));
+    }
+}

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
 mod animate;
+mod eval;
 mod keypoints;
 mod probe;
 pub mod progress;
@@ -29,10 +30,19 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Embed or detect the watermark in a single image.
     Watermark(watermark::WatermarkArgs),
+    /// Measure the warp engine: reconstruct driver videos from their own first frame and
+    /// compare with the real frames (face L1, full-frame L1, landmark error vs. holding still).
+    Eval(eval::EvalArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
+    // Ctrl-C: remove half-written outputs (their destructors will not run), exit 130 like a shell.
+    let _ = ctrlc::set_handler(|| {
+        sfumato::media::remove_partial_outputs();
+        eprintln!("interrupted; no output was written");
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -45,6 +55,7 @@ pub fn run() -> i32 {
         Some(Command::Keypoints(args)) => keypoints::run(&args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Watermark(args)) => watermark::run(args),
+        Some(Command::Eval(args)) => eval::run(&args),
         None => animate::run(&cli.animate),
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use sfumato::media;
 use sfumato::watermark::{self, Marker, Payload};
 use sfumato::{Error, Result};
 
@@ -27,6 +28,9 @@ enum Action {
         /// Payload as up to 8 hex digits; default: Sfumato's export payload with a random id.
         #[arg(long, value_name = "HEX")]
         payload: Option<String>,
+        /// Replace OUTPUT if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Print the payload found in an image as hex, or `none`.
     Detect {
@@ -52,6 +56,7 @@ fn execute(args: WatermarkArgs) -> Result<()> {
             input,
             output,
             payload,
+            force,
         } => {
             let payload = match payload {
                 Some(hex) => Payload::from_hex(&hex).ok_or_else(|| {
@@ -61,13 +66,14 @@ fn execute(args: WatermarkArgs) -> Result<()> {
                 })?,
                 None => Payload::for_export(),
             };
-            let mut img = sfumato::media::load_portrait(&input)?;
+            media::check_output_path(&output, &[&input], force)?;
+            let mut img = media::load_portrait(&input)?;
             Marker::new(payload).embed(&mut img);
-            watermark::image_io::write_png(&input, &output, &img, None)?;
+            media::write_png(&output, &img, None, force)?;
             println!("{payload}");
         }
         Action::Detect { input } => {
-            let img = sfumato::media::load_portrait(&input)?;
+            let img = media::load_portrait(&input)?;
             let detection = watermark::detect(&img);
             eprintln!("sync score {:.1}", detection.sync_score);
             match detection.payload {

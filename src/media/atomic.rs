@@ -8,7 +8,47 @@ use crate::{Error, Result};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use tempfile::NamedTempFile;
+
+/// Temporary outputs being written right now, so an interrupted program can remove them.
+static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Registers a temporary output (file or folder) for [`remove_partial_outputs`] while alive.
+pub(crate) struct PartialGuard(PathBuf);
+
+impl PartialGuard {
+    pub(crate) fn new(path: &Path) -> PartialGuard {
+        PARTIAL
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.to_path_buf());
+        PartialGuard(path.to_path_buf())
+    }
+}
+
+impl Drop for PartialGuard {
+    fn drop(&mut self) {
+        let mut live = PARTIAL.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = live.iter().position(|p| *p == self.0) {
+            live.swap_remove(i);
+        }
+    }
+}
+
+/// Deletes every temporary output still being written. For a Ctrl-C handler: the program is
+/// about to exit, so destructors will not run; without this, hidden `.NAME.partial-*` files
+/// would be left beside the outputs.
+pub fn remove_partial_outputs() {
+    let live = std::mem::take(&mut *PARTIAL.lock().unwrap_or_else(|e| e.into_inner()));
+    for path in live {
+        if path.is_dir() {
+            let _ = std::fs::remove_dir_all(&path);
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
 
 /// The folder an output path will be written into (`.` for a bare file name).
 pub(crate) fn parent_dir(path: &Path) -> PathBuf {
@@ -94,6 +134,7 @@ pub(crate) fn output_builder(prefix: &str, mode: u32) -> tempfile::Builder<'_, '
 /// [`commit`]: AtomicFile::commit
 pub struct AtomicFile {
     tmp: NamedTempFile,
+    _partial: PartialGuard,
     target: PathBuf,
     force: bool,
 }
@@ -102,8 +143,10 @@ impl AtomicFile {
     /// Starts writing `target`; refuses an existing file unless `force`.
     pub fn create(target: &Path, force: bool) -> Result<AtomicFile> {
         check_output_path(target, &[], force)?;
+        let tmp = temp_file_for(target)?;
         Ok(AtomicFile {
-            tmp: temp_file_for(target)?,
+            _partial: PartialGuard::new(tmp.path()),
+            tmp,
             target: target.to_path_buf(),
             force,
         })

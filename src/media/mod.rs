@@ -26,7 +26,7 @@ mod video;
 mod writer;
 mod xmp;
 
-pub use atomic::{check_output_path, write_atomic, AtomicFile};
+pub use atomic::{check_output_path, remove_partial_outputs, write_atomic, AtomicFile};
 pub use audio::{read_audio, AudioPacket, AudioTrack};
 pub use frames_in::FOLDER_FPS;
 pub use png_out::{frame_file_name, write_png};

@@ -3,7 +3,7 @@
 //! its edit list (the encoder-priming skip `mp4` would drop) is written back so audio stays in
 //! sync with the frames.
 
-use super::atomic::{self, AtomicFile};
+use super::atomic::{self, AtomicFile, PartialGuard};
 use super::writer::{FrameSink, OutputSpec, Quality};
 use super::xmp::mp4_xmp_box;
 use super::AudioTrack;
@@ -45,6 +45,7 @@ pub(crate) struct Mp4Sink {
     audio: Option<(AudioTrack, AacConfig)>,
     next_audio: usize,
     tmp: NamedTempFile,
+    _partial: PartialGuard,
     mux: Option<Mp4Writer<BufWriter<File>>>,
     frames: u64,
     sample: Vec<u8>,
@@ -112,8 +113,10 @@ impl Mp4Sink {
         } else {
             1000u32.div_ceil(spec.fps.num)
         };
+        let tmp = atomic::temp_file_for(&spec.path)?;
         Ok(Mp4Sink {
-            tmp: atomic::temp_file_for(&spec.path)?,
+            _partial: PartialGuard::new(tmp.path()),
+            tmp,
             target: spec.path,
             force: spec.force,
             xmp: spec.xmp,

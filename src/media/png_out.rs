@@ -1,7 +1,7 @@
 //! PNG output: single images (screenshots, previews) and numbered frame folders, each PNG
 //! carrying the XMP packet in an `iTXt` chunk.
 
-use super::atomic::{self, AtomicFile};
+use super::atomic::{self, AtomicFile, PartialGuard};
 use super::writer::{FrameSink, OutputSpec};
 use super::xmp::PNG_XMP_KEYWORD;
 use crate::error::io_error;
@@ -49,6 +49,7 @@ pub(crate) struct PngSequenceSink {
     force: bool,
     xmp: Option<String>,
     dir: TempDir,
+    _partial: PartialGuard,
     frames: u64,
 }
 
@@ -73,6 +74,7 @@ impl PngSequenceSink {
             target,
             force: spec.force,
             xmp: spec.xmp,
+            _partial: PartialGuard::new(dir.path()),
             dir,
             frames: 0,
         })

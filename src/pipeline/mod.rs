@@ -2,12 +2,15 @@
 //! motion → engine → watermark → writer, with decoding, rendering and encoding overlapped on
 //! separate threads.
 
+pub mod eval;
+
 use crate::engine::warp::{Device, WarpEngine};
 use crate::engine::{DriveFrame, Engine};
 use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
+use crate::watermark::{xmp::Provenance, Marker, Payload};
 use crate::{Error, Result};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
@@ -123,12 +126,6 @@ pub fn prepare_portrait(
         let nh = ((h as f64 * scale).round() as u32).max(2);
         image = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Lanczos3);
     }
-    // Even sizes: H.264 with 4:2:0 chroma needs them; trim the last row/column if odd.
-    let (w, h) = image.dimensions();
-    let (ew, eh) = (w & !1, h & !1);
-    if (ew, eh) != (w, h) {
-        image = image::imageops::crop_imm(&image, 0, 0, ew, eh).to_image();
-    }
     let mut faces = mesh.detect_faces(&image)?;
     let face = largest_face(&faces)
         .map(|i| faces.swap_remove(i))
@@ -136,8 +133,14 @@ pub fn prepare_portrait(
     Ok(PreparedPortrait { image, face })
 }
 
-/// Runs the job; `progress(stage, done, total)` is called after each frame.
-pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Result<JobReport> {
+/// The driver's face landmarks in every frame, `None` where no face was found.
+pub type DriverTrack = Vec<Option<Vec<[f32; 3]>>>;
+
+/// Callback told about progress: `(stage, frames done, total frames if known)`.
+pub type ProgressFn<'a> = &'a (dyn Fn(Stage, u64, Option<u64>) + Sync);
+
+/// Runs the job; `progress` is called after each frame.
+pub fn run(job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
     let mut inputs: Vec<&Path> = vec![&job.portrait];
     if let DriverSource::Video(p) = &job.driver {
         inputs.push(p);
@@ -145,12 +148,8 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
     media::check_output_path(&job.output, &inputs, job.force)?;
     let mesh = FaceMesh::load()?;
     let portrait = prepare_portrait(&job.portrait, job.max_size, &mesh)?;
-    let (fps, track, audio) = match &job.driver {
-        DriverSource::Video(path) => {
-            let track = track_driver(path, &mesh, progress)?;
-            let fps = media::open_video(path)?.info().fps;
-            (fps, track, media::read_audio(path)?)
-        }
+    let track = match &job.driver {
+        DriverSource::Video(path) => track_driver(path, &mesh, progress)?,
         DriverSource::Preset {
             preset,
             seconds,
@@ -158,12 +157,26 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
         } => {
             let frames = ((seconds * *fps as f32).round() as usize).max(1);
             let lm = preset.track(&portrait.face.landmarks, *fps as f32, frames);
-            (
-                Fps::new(*fps as u64, 1),
-                lm.into_iter().map(Some).collect(),
-                None,
-            )
+            lm.into_iter().map(Some).collect()
         }
+    };
+    render(job, &portrait, &track, progress)
+}
+
+/// The second half of [`run`]: animates a prepared portrait with an already tracked driver
+/// (one landmark set per driver frame, or the preset's track) and writes the output.
+pub fn render(
+    job: &Job,
+    portrait: &PreparedPortrait,
+    track: &DriverTrack,
+    progress: ProgressFn<'_>,
+) -> Result<JobReport> {
+    let (fps, audio) = match &job.driver {
+        DriverSource::Video(path) => (
+            media::open_video(path)?.info().fps,
+            media::read_audio(path)?,
+        ),
+        DriverSource::Preset { fps, .. } => (Fps::new(*fps as u64, 1), None),
     };
     let reference = match job.reference {
         Some(n) if n >= track.len() => {
@@ -195,6 +208,8 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
     let mut spec = OutputSpec::new(&job.output, fps, width, height);
     spec.audio = audio;
     spec.force = job.force;
+    let marker = Marker::new(Payload::for_export());
+    spec.xmp = Some(Provenance::for_export("warp", marker.payload()).to_xmp());
 
     let total = track.len();
     let frames = match &job.driver {
@@ -227,7 +242,7 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
                 driver_face: face.as_ref().filter(|_| driver.is_some()),
                 target_landmarks: &target,
             })?;
-            mark_as_synthetic(&mut out);
+            marker.embed(&mut out);
             if enc_tx.send(out).is_err() {
                 break;
             }
@@ -252,9 +267,6 @@ pub fn run(job: &Job, progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync)) -> Re
         gpu,
     })
 }
-
-/// The watermark call site: every exported frame passes through here before the writer.
-fn mark_as_synthetic(_frame: &mut RgbImage) {}
 
 /// The writer on its own thread, fed through a short queue; the thread's result says whether
 /// every frame was written and the file finished. Fails at once if the output cannot be opened.
@@ -305,11 +317,7 @@ fn decode_thread(path: PathBuf) -> Receiver<Result<RgbImage>> {
 
 /// The driver's face landmarks in every frame (`None` where no face was found), decoding on
 /// one thread while tracking on this one.
-pub fn track_driver(
-    path: &Path,
-    mesh: &FaceMesh,
-    progress: &(dyn Fn(Stage, u64, Option<u64>) + Sync),
-) -> Result<Vec<Option<Vec<[f32; 3]>>>> {
+pub fn track_driver(path: &Path, mesh: &FaceMesh, progress: ProgressFn<'_>) -> Result<DriverTrack> {
     let info = media::open_video(path)?.info().clone();
     let frames = decode_thread(path.to_path_buf());
     // Unsmoothed: the motion stage smooths (one knob, `--smoothing`, and no double lag).

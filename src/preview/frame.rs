@@ -9,6 +9,7 @@ use std::time::Instant;
 use image::RgbImage;
 
 use super::keys::Action;
+use crate::engine::DriveFrame;
 
 /// One generated output frame, as the engine made it, with optional extras the preview can show.
 pub struct PreviewFrame {
@@ -36,6 +37,20 @@ impl PreviewFrame {
         }
     }
 
+    /// The frame an engine rendered for `drive`, with the driver picture and the target
+    /// landmarks the preview can overlay: what every engine has at hand after `render`.
+    pub fn rendered(drive: &DriveFrame<'_>, output: &RgbImage) -> Self {
+        Self::new(drive.index, output.clone())
+            .with_driver(drive.driver.clone())
+            .with_landmarks(
+                drive
+                    .target_landmarks
+                    .iter()
+                    .map(|p| [p[0], p[1]])
+                    .collect(),
+            )
+    }
+
     /// Attaches the driver frame shown by the picture-in-picture view.
     pub fn with_driver(mut self, driver: RgbImage) -> Self {
         self.driver = Some(driver);
@@ -53,7 +68,20 @@ impl PreviewFrame {
 pub(crate) enum Message {
     Frame(PreviewFrame),
     Action(Action),
+    Clip(ClipInfo),
     GenerationDone,
+}
+
+/// What the generator learns about its clip once work has started (after tracking the driver,
+/// say): the window adopts the frame rate and size and shows the frame count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClipInfo {
+    /// Playback rate: the driver's frame rate.
+    pub fps: f64,
+    /// Size of the frames to come.
+    pub size: (u32, u32),
+    /// Number of frames to come, when known.
+    pub total: Option<usize>,
 }
 
 /// Makes the pair that connects a generator (worker thread) to [`super::run`] (window thread).
@@ -106,6 +134,12 @@ impl FrameSender {
     /// Hands a frame to the preview. Returns `false` when no preview is listening any more.
     pub fn send(&self, frame: PreviewFrame) -> bool {
         self.tx.send(Message::Frame(frame)).is_ok()
+    }
+
+    /// Tells the window the clip's frame rate, frame size and length, when they are only known
+    /// after generation started (they override [`super::PreviewOptions`]).
+    pub fn set_clip(&self, clip: ClipInfo) {
+        let _ = self.tx.send(Message::Clip(clip));
     }
 
     /// True once the user confirmed in the window that the export should stop (Esc twice).

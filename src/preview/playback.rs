@@ -17,19 +17,19 @@ pub(crate) struct Playback {
 
 impl Playback {
     pub fn new(fps: f64, looping: bool, now: Instant) -> Self {
-        let fps = if fps.is_finite() && fps > 0.0 {
-            fps
-        } else {
-            25.0
-        };
         Self {
-            period: Duration::from_secs_f64(1.0 / fps),
+            period: period(fps),
             paused: false,
             looping,
             generation_done: false,
             current: None,
             shown_at: now,
         }
+    }
+
+    /// Changes the playback rate (the clip's rate became known).
+    pub fn set_fps(&mut self, fps: f64) {
+        self.period = period(fps);
     }
 
     /// The position to show, if any frame has arrived.
@@ -104,6 +104,16 @@ impl Playback {
         self.current = Some(pos);
         self.shown_at = now;
     }
+}
+
+/// One frame's duration at `fps`; 25 fps when the rate is unusable.
+fn period(fps: f64) -> Duration {
+    let fps = if fps.is_finite() && fps > 0.0 {
+        fps
+    } else {
+        25.0
+    };
+    Duration::from_secs_f64(1.0 / fps)
 }
 
 #[cfg(test)]

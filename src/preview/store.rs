@@ -35,12 +35,13 @@ impl StoredFrame {
     /// The picture as RGB again, for saving.
     pub fn to_rgb(&self) -> RgbImage {
         let (w, h) = self.rgba.dimensions();
-        let raw = self
-            .rgba
-            .as_raw()
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
+        let mut raw = vec![0u8; w as usize * h as usize * 3];
+        for (rgb, rgba) in raw
+            .chunks_exact_mut(3)
+            .zip(self.rgba.as_raw().chunks_exact(4))
+        {
+            rgb.copy_from_slice(&rgba[..3]);
+        }
         RgbImage::from_raw(w, h, raw).expect("buffer size matches dimensions")
     }
 
@@ -56,11 +57,10 @@ impl StoredFrame {
 
 fn to_rgba(img: &RgbImage) -> RgbaImage {
     let (w, h) = img.dimensions();
-    let raw = img
-        .as_raw()
-        .chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect();
+    let mut raw = vec![255u8; w as usize * h as usize * 4];
+    for (rgba, rgb) in raw.chunks_exact_mut(4).zip(img.as_raw().chunks_exact(3)) {
+        rgba[..3].copy_from_slice(rgb);
+    }
     RgbaImage::from_raw(w, h, raw).expect("buffer size matches dimensions")
 }
 

@@ -12,7 +12,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy}
 use winit::platform::run_on_demand::EventLoopExtRunOnDemand;
 use winit::window::{Fullscreen, Window, WindowId};
 
-use super::frame::{FrameReceiver, Message};
+use super::frame::{ClipInfo, FrameReceiver, Message};
 use super::gpu::{Renderer, Slot};
 use super::keys::{action_for_key, Action};
 use super::layout::{fit, picture_in_picture};
@@ -38,6 +38,7 @@ pub(crate) struct UserEvent {
 enum Forwarded {
     Frame(Box<StoredFrame>),
     Action(Action),
+    Clip(ClipInfo),
     GenerationDone,
 }
 
@@ -142,6 +143,7 @@ fn forward(
                 let message = match message {
                     Message::Frame(f) => Forwarded::Frame(Box::new(StoredFrame::from_frame(f))),
                     Message::Action(a) => Forwarded::Action(a),
+                    Message::Clip(c) => Forwarded::Clip(c),
                     Message::GenerationDone => Forwarded::GenerationDone,
                 };
                 if proxy.send_event(UserEvent { run, message }).is_err() {
@@ -175,6 +177,8 @@ struct App {
     shown: Vec<bool>,
     received: usize,
     gen_rate: RateMeter,
+    /// Arrival times of the first and the latest frame, for the average generation rate.
+    arrivals: Option<(Instant, Instant)>,
     play_rate: RateMeter,
     present_times: Vec<Duration>,
     lags: Vec<Duration>,
@@ -220,6 +224,7 @@ impl App {
             shown: Vec::new(),
             received: 0,
             gen_rate: RateMeter::new(),
+            arrivals: None,
             play_rate: RateMeter::new(),
             present_times: Vec::new(),
             lags: Vec::new(),
@@ -436,6 +441,9 @@ impl App {
         }
         if !self.playback.generation_done {
             title += &format!(" · generating {:.1} fps", self.gen_rate.rate(now));
+        } else if let Some((first, last)) = self.arrivals.filter(|a| a.1 > a.0) {
+            let average = (self.received - 1) as f64 / (last - first).as_secs_f64();
+            title += &format!(" · generated at {average:.1} fps");
         }
         title += &format!(" · playing {:.1} fps", self.play_rate.rate(now));
         if self.playback.paused {
@@ -450,6 +458,21 @@ impl App {
             }
         }
         window.set_title(&title);
+    }
+
+    /// Takes on the clip's rate, length and size; a window opened for another size is resized
+    /// (fitted to the screen) unless it is fullscreen.
+    fn adopt(&mut self, event_loop: &ActiveEventLoop, clip: ClipInfo) {
+        self.playback.set_fps(clip.fps);
+        self.opts.fps = clip.fps;
+        self.opts.total_frames = clip.total.or(self.opts.total_frames);
+        if self.opts.frame_size != Some(clip.size) {
+            self.opts.frame_size = Some(clip.size);
+            if let Some(w) = self.window.as_ref().filter(|w| w.fullscreen().is_none()) {
+                let _ = w.request_inner_size(initial_size(Some(clip.size), event_loop));
+            }
+        }
+        self.update_title(Instant::now());
     }
 
     fn open_window(&mut self, event_loop: &ActiveEventLoop) {
@@ -515,6 +538,7 @@ impl ApplicationHandler<UserEvent> for App {
             Forwarded::Frame(frame) => {
                 self.received += 1;
                 self.gen_rate.record(now);
+                self.arrivals = Some((self.arrivals.map_or(now, |a| a.0), now));
                 self.store.push(*frame);
                 self.advance(now);
             }
@@ -523,6 +547,7 @@ impl ApplicationHandler<UserEvent> for App {
                 self.advance(now);
             }
             Forwarded::Action(action) => self.act(event_loop, action),
+            Forwarded::Clip(clip) => self.adopt(event_loop, clip),
         }
     }
 

@@ -20,7 +20,7 @@ const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=15;
 /// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
 const CLIP: f32 = 2.0;
 /// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
-const NOISE_FLOOR: f32 = 1.0;
+const NOISE_FLOOR: f32 = 0.5;
 /// Synchronisation candidates that are decoded; each could pass the check by chance. The
 /// strongest peaks are tried, then the frame as exported (no crop, any whole-frame rescale),
 /// which needs no synchronisation and so still decodes when the sync pattern is too faint.
@@ -83,8 +83,16 @@ impl Detector {
 
     /// Decides on the evidence gathered from one or more frames.
     pub fn decide(&self, evidence: &Evidence) -> Detection {
-        let mut candidates: Vec<(f32, usize, usize)> = evidence
+        let folds: Vec<Vec<f32>> = evidence
             .folds
+            .iter()
+            .map(|fold| {
+                let mut f = fold.clone();
+                pattern::high_pass(&mut f);
+                f
+            })
+            .collect();
+        let mut candidates: Vec<(f32, usize, usize)> = folds
             .iter()
             .enumerate()
             .map(|(i, fold)| {
@@ -98,7 +106,7 @@ impl Detector {
             .iter()
             .take(SYNC_ATTEMPTS)
             .chain(std::iter::once(&as_exported))
-            .find_map(|&(_, i, shift)| self.decode(&evidence.folds[i], shift));
+            .find_map(|&(_, i, shift)| self.decode(&folds[i], shift));
         Detection {
             payload,
             false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability(),
@@ -197,8 +205,8 @@ impl Evidence {
             pattern::tile_period(self.width, self.height),
         );
         for (period, fold) in self.periods.iter().zip(self.folds.iter_mut()) {
-            let cols = bin_index(self.width, *period);
-            let rows = bin_index(self.height, *period);
+            let cols = pattern::bin_index(self.width, *period);
+            let rows = pattern::bin_index(self.height, *period);
             for (row, &by) in residual.chunks(self.width as usize).zip(&rows) {
                 let dst = &mut fold[by * BINS..(by + 1) * BINS];
                 for (&v, &bx) in row.iter().zip(&cols) {
@@ -225,7 +233,7 @@ impl Evidence {
 /// that part so busy textures and edges weigh no more than flat areas (the host image is the
 /// main noise, and it is far from stationary).
 fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
-    let radius = ((period / CELLS as f64).round() as usize).max(1);
+    let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
     let local = luma.box_mean(radius);
     let high = Plane {
         data: luma
@@ -240,17 +248,10 @@ fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
         data: high.data.iter().map(|v| v.abs()).collect(),
         ..local
     }
-    .box_mean(2 * radius);
+    .box_mean(radius);
     high.data
         .iter()
         .zip(&level.data)
         .map(|(h, l)| (h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP))
-        .collect()
-}
-
-fn bin_index(len: u32, period: f64) -> Vec<usize> {
-    let bin = period / BINS as f64;
-    (0..len)
-        .map(|i| (((i as f64 + 0.5) / bin).floor() as i64).rem_euclid(BINS as i64) as usize)
         .collect()
 }

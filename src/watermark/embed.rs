@@ -4,7 +4,7 @@ use image::RgbImage;
 
 use super::key::SFUMATO_KEY;
 use super::luma::Plane;
-use super::pattern::{self, Layout, CELLS};
+use super::pattern::{self, Layout, BINS};
 use super::Payload;
 
 /// Peak amplitude (0–255 scale) of the pattern where the mask is 1.
@@ -28,7 +28,7 @@ impl Marker {
 
     /// A marker under another key (tests, or a deployment with its own key).
     pub fn with_key(payload: Payload, key: u64) -> Self {
-        let tile = Layout::new(key).tile(payload.0, key);
+        let tile = pattern::render_tile(&Layout::new(key).tile(payload.0, key));
         Marker { payload, tile }
     }
 
@@ -42,15 +42,15 @@ impl Marker {
     pub fn embed(&self, img: &mut RgbImage) {
         let (w, h) = img.dimensions();
         let period = pattern::tile_period(w, h);
-        let (cols, rows) = (axis(w, period), axis(h, period));
+        let (cols, rows) = (pattern::bin_index(w, period), pattern::bin_index(h, period));
         let mask = perceptual_mask(&Plane::luma(img));
         let mut field = vec![0.0f32; (w * h) as usize];
         let mut energy = 0.0f64;
-        for (y, &(cy, wy)) in rows.iter().enumerate() {
-            let tile_row = &self.tile[cy * CELLS..(cy + 1) * CELLS];
+        for (y, &by) in rows.iter().enumerate() {
+            let tile_row = &self.tile[by * BINS..(by + 1) * BINS];
             let base = y * w as usize;
-            for (x, &(cx, wx)) in cols.iter().enumerate() {
-                let v = mask[base + x] * wy * wx * tile_row[cx];
+            for (x, &bx) in cols.iter().enumerate() {
+                let v = mask[base + x] * tile_row[bx];
                 field[base + x] = v;
                 energy += (v * v) as f64;
             }
@@ -69,21 +69,6 @@ impl Marker {
             }
         }
     }
-}
-
-/// For each pixel along an axis of `len` pixels: the tile cell it falls in and its shaping weight.
-fn axis(len: u32, period: f64) -> Vec<(usize, f32)> {
-    let cell = period / CELLS as f64;
-    (0..len)
-        .map(|i| {
-            let u = (i as f64 + 0.5) / cell;
-            let c = u.floor();
-            (
-                (c as i64).rem_euclid(CELLS as i64) as usize,
-                pattern::shaping(u - c),
-            )
-        })
-        .collect()
 }
 
 /// Where a change is hard to see: near 1 in textured areas, about a quarter of that in flat

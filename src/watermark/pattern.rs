@@ -1,7 +1,7 @@
 //! The watermark tile: a keyed grid of cells, some carrying a known synchronisation pattern and
 //! the rest the coded payload, repeated over the whole frame.
 //!
-//! The tile's size is tied to the frame (a quarter of its shorter side), so a frame rescaled as a
+//! The tile's size is tied to the frame (half its shorter side), so a frame rescaled as a
 //! whole keeps the same number of tiles; a crop shifts the tiling, which the synchronisation
 //! pattern recovers (see `detect`).
 
@@ -11,7 +11,7 @@ use super::key::KeyStream;
 /// Cells along one side of the tile.
 pub const CELLS: usize = 32;
 /// Tiles along the frame's shorter side.
-pub const TILES_PER_SHORT_SIDE: f64 = 4.0;
+pub const TILES_PER_SHORT_SIDE: f64 = 2.0;
 /// Cells that carry the synchronisation pattern (the rest carry coded payload bits).
 const SYNC_CELLS: usize = 256;
 /// Detection resolution: folding bins per cell along each axis.
@@ -90,6 +90,60 @@ impl Layout {
         }
         out
     }
+}
+
+/// Renders cell values at bin resolution with the cell shaping, then removes what lies below the
+/// cell band (a circular high-pass): the detector discards those low frequencies anyway because
+/// the image itself is strongest there, so the energy goes where it is useful.
+pub fn render_tile(cells: &[f32]) -> Vec<f32> {
+    let w = bin_weights();
+    let mut bins = vec![0.0; BINS * BINS];
+    for (i, v) in bins.iter_mut().enumerate() {
+        let (by, bx) = (i / BINS, i % BINS);
+        *v = cells[(by / BINS_PER_CELL) * CELLS + bx / BINS_PER_CELL]
+            * w[by % BINS_PER_CELL]
+            * w[bx % BINS_PER_CELL];
+    }
+    let rms = |b: &[f32]| (b.iter().map(|v| v * v).sum::<f32>() / b.len() as f32).sqrt();
+    let before = rms(&bins);
+    high_pass(&mut bins);
+    let after = rms(&bins);
+    if after > 0.0 {
+        bins.iter_mut().for_each(|v| *v *= before / after);
+    }
+    bins
+}
+
+/// Subtracts the circular box mean over ±one cell from a `BINS`×`BINS` grid.
+pub fn high_pass(bins: &mut [f32]) {
+    let r = BINS_PER_CELL;
+    let norm = 1.0 / (2 * r + 1) as f32;
+    let mut rows = vec![0.0; BINS * BINS];
+    for y in 0..BINS {
+        for x in 0..BINS {
+            rows[y * BINS + x] = (0..=2 * r)
+                .map(|k| bins[y * BINS + (x + BINS + k - r) % BINS])
+                .sum::<f32>()
+                * norm;
+        }
+    }
+    for y in 0..BINS {
+        for x in 0..BINS {
+            let mean: f32 = (0..=2 * r)
+                .map(|k| rows[((y + BINS + k - r) % BINS) * BINS + x])
+                .sum::<f32>()
+                * norm;
+            bins[y * BINS + x] -= mean;
+        }
+    }
+}
+
+/// For each pixel along an axis of `len` pixels, the tile bin it falls in.
+pub fn bin_index(len: u32, period: f64) -> Vec<usize> {
+    let bin = period / BINS as f64;
+    (0..len)
+        .map(|i| (((i as f64 + 0.5) / bin).floor() as i64).rem_euclid(BINS as i64) as usize)
+        .collect()
 }
 
 /// The tile period in pixels for a frame of `width`×`height`.

@@ -21,3 +21,24 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
 pub fn animate_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_animate"))
 }
+
+/// Peak signal-to-noise ratio of two equally sized RGB pictures, in dB (100 when identical).
+pub fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(
+        a.dimensions(),
+        b.dimensions(),
+        "PSNR of pictures of different sizes"
+    );
+    let se: f64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    let mse = se / a.as_raw().len() as f64;
+    if mse == 0.0 {
+        100.0
+    } else {
+        10.0 * (255.0 * 255.0 / mse).log10()
+    }
+}

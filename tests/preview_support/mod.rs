@@ -6,6 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use sfumato::preview::{
+    Environment, FrameSender, PreviewHooks, PreviewMode, PreviewOptions, PreviewOutcome,
+};
 
 /// A running Xvfb; killed when dropped.
 pub struct Xvfb {
@@ -108,21 +111,48 @@ impl Drop for Xvfb {
     }
 }
 
-/// Peak signal-to-noise ratio of two equally sized RGB pictures, in dB (100 when identical).
-pub fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let se: f64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum();
-    let mse = se / a.as_raw().len() as f64;
-    if mse == 0.0 {
-        100.0
-    } else {
-        10.0 * (255.0 * 255.0 / mse).log10()
-    }
+/// Runs this test binary's ignored test `child_export` in a child process, with `var` set to
+/// `out`, no display unless `setup` gives one, and `setup` applied; returns its stdout.
+/// (winit allows one event loop per process, so each window scenario gets its own process.)
+pub fn run_child(var: &str, out: &Path, setup: impl FnOnce(&mut Command)) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--ignored", "--exact", "child_export", "--nocapture"])
+        .env(var, out)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    setup(&mut cmd);
+    let output = cmd.output().expect("run the child test");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+/// What the child printed after each `KEY ` (the harness may print its status before it).
+pub fn printed<'a>(stdout: &'a str, key: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.find(key).map(|at| l[at + key.len()..].trim()))
+        .collect()
+}
+
+/// The child's job: `generate` (an export) with the preview `mode` (`--preview`: `On`), through
+/// the same wiring as the `animate` command; prints each notice line as `NOTICE …`.
+pub fn export_with_preview<T: Send>(
+    mode: PreviewMode,
+    out: &Path,
+    generate: impl FnOnce(FrameSender) -> sfumato::Result<T> + Send,
+) -> sfumato::Result<(T, Option<PreviewOutcome>)> {
+    let plan = mode.plan(false, Environment { interactive: false });
+    let mut notice = |line: &str| println!("NOTICE {line}");
+    sfumato::preview::run_alongside(
+        plan,
+        PreviewOptions::default(),
+        PreviewHooks::default(),
+        Some(out),
+        &mut notice,
+        generate,
+    )
 }
 
 /// `img` centre-cropped to a square and resized to `side`².

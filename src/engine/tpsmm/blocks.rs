@@ -1,32 +1,33 @@
 //! The convolutional building blocks shared by the TPSMM networks (official `modules/util.py`):
 //! instance norm, down/up/same blocks, the pre-activation residual block and the hourglass.
 
-use super::conv::SameConv;
-use candle_core::{Module, Result, Tensor, D};
+use super::conv::{f32_slice, SameConv};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::VarBuilder;
+use rayon::prelude::*;
 
-/// `InstanceNorm2d(affine=True)` at inference: per-sample, per-channel normalisation over the
-/// spatial dims (biased variance, eps 1e-5), then a learned per-channel scale and shift.
+/// `InstanceNorm2d(affine=True)` at inference followed by ReLU (the only way the networks use
+/// it): per-sample, per-channel normalisation over the spatial dims (biased variance, eps 1e-5),
+/// a learned per-channel scale and shift, then max(0, .). One fused two-pass CPU kernel; a
+/// composition of tensor ops on other devices.
 #[derive(Debug, Clone)]
-pub struct InstanceNorm {
+pub struct InstanceNormRelu {
     weight: Tensor,
     bias: Tensor,
 }
 
 const NORM_EPS: f64 = 1e-5;
 
-impl InstanceNorm {
+impl InstanceNormRelu {
     /// Loads `weight` and `bias` of `channels` entries.
     pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
-        Ok(InstanceNorm {
-            weight: vb.get(channels, "weight")?.reshape((1, channels, 1))?,
-            bias: vb.get(channels, "bias")?.reshape((1, channels, 1))?,
+        Ok(InstanceNormRelu {
+            weight: vb.get(channels, "weight")?,
+            bias: vb.get(channels, "bias")?,
         })
     }
-}
 
-impl Module for InstanceNorm {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward_composed(&self, x: &Tensor) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         let flat = x.reshape((n, c, h * w))?;
         let mean = flat.mean_keepdim(D::Minus1)?;
@@ -35,11 +36,65 @@ impl Module for InstanceNorm {
         let scale = (var + NORM_EPS)?
             .sqrt()?
             .recip()?
-            .broadcast_mul(&self.weight)?;
+            .broadcast_mul(&self.weight.reshape((1, c, 1))?)?;
         centred
             .broadcast_mul(&scale)?
-            .broadcast_add(&self.bias)?
+            .broadcast_add(&self.bias.reshape((1, c, 1))?)?
+            .relu()?
             .reshape((n, c, h, w))
+    }
+}
+
+impl Module for InstanceNormRelu {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if x.device().is_cpu() && x.dtype() == DType::F32 {
+            x.contiguous()?
+                .apply_op3_no_bwd(&self.weight, &self.bias, &InstanceNormReluOp)
+        } else {
+            self.forward_composed(x)
+        }
+    }
+}
+
+/// The fused CPU kernel of [`InstanceNormRelu`].
+struct InstanceNormReluOp;
+
+impl CustomOp3 for InstanceNormReluOp {
+    fn name(&self) -> &'static str {
+        "instance-norm-relu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = f32_slice(s1, l1, "input")?;
+        let weight = f32_slice(s2, l2, "weight")?;
+        let bias = f32_slice(s3, l3, "bias")?;
+        let (_, c, h, w) = l1.shape().dims4()?;
+        if weight.len() != c || bias.len() != c {
+            candle_core::bail!("instance-norm: {c} channels but {} weights", weight.len());
+        }
+        let area = h * w;
+        let mut out = vec![0f32; x.len()];
+        out.par_chunks_mut(area)
+            .zip(x.par_chunks(area))
+            .enumerate()
+            .for_each(|(i, (dst, src))| {
+                let mean = src.iter().map(|&v| v as f64).sum::<f64>() / area as f64;
+                let var = src.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / area as f64;
+                let scale = (weight[i % c] as f64 / (var + NORM_EPS).sqrt()) as f32;
+                let shift = bias[i % c] - mean as f32 * scale;
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = (v * scale + shift).max(0.0);
+                }
+            });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
 
@@ -47,7 +102,7 @@ impl Module for InstanceNorm {
 #[derive(Debug, Clone)]
 pub struct SameBlock {
     conv: SameConv,
-    norm: InstanceNorm,
+    norm: InstanceNormRelu,
 }
 
 impl SameBlock {
@@ -55,14 +110,14 @@ impl SameBlock {
     pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
         Ok(SameBlock {
             conv: SameConv::new(cin, cout, k, vb.pp("conv"))?,
-            norm: InstanceNorm::new(cout, vb.pp("norm"))?,
+            norm: InstanceNormRelu::new(cout, vb.pp("norm"))?,
         })
     }
 }
 
 impl Module for SameBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.norm.forward(&self.conv.forward(x)?)?.relu()
+        self.norm.forward(&self.conv.forward(x)?)
     }
 }
 
@@ -104,9 +159,9 @@ impl Module for UpBlock {
 /// Pre-activation residual block: IN -> ReLU -> conv3x3 -> IN -> ReLU -> conv3x3, plus input.
 #[derive(Debug, Clone)]
 pub struct ResBlock {
-    norm1: InstanceNorm,
+    norm1: InstanceNormRelu,
     conv1: SameConv,
-    norm2: InstanceNorm,
+    norm2: InstanceNormRelu,
     conv2: SameConv,
 }
 
@@ -114,9 +169,9 @@ impl ResBlock {
     /// Loads `conv1`, `conv2`, `norm1`, `norm2`.
     pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
         Ok(ResBlock {
-            norm1: InstanceNorm::new(channels, vb.pp("norm1"))?,
+            norm1: InstanceNormRelu::new(channels, vb.pp("norm1"))?,
             conv1: SameConv::new(channels, channels, 3, vb.pp("conv1"))?,
-            norm2: InstanceNorm::new(channels, vb.pp("norm2"))?,
+            norm2: InstanceNormRelu::new(channels, vb.pp("norm2"))?,
             conv2: SameConv::new(channels, channels, 3, vb.pp("conv2"))?,
         })
     }
@@ -124,8 +179,8 @@ impl ResBlock {
 
 impl Module for ResBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.conv1.forward(&self.norm1.forward(x)?.relu()?)?;
-        let h = self.conv2.forward(&self.norm2.forward(&h)?.relu()?)?;
+        let h = self.conv1.forward(&self.norm1.forward(x)?)?;
+        let h = self.conv2.forward(&self.norm2.forward(&h)?)?;
         h + x
     }
 }
@@ -237,5 +292,27 @@ impl Module for AntiAliasDown {
             (w as f64 * self.scale) as usize,
         );
         blurred.upsample_nearest2d(oh, ow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn fused_instance_norm_matches_composition() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = (Tensor::randn(0f32, 2.0, (2, 3, 5, 7), &dev)? + 0.7)?;
+        let norm = InstanceNormRelu {
+            weight: Tensor::new(&[0.5f32, 1.0, 1.5], &dev)?,
+            bias: Tensor::new(&[-0.1f32, 0.0, 0.2], &dev)?,
+        };
+        let diff = (norm.forward(&x)? - norm.forward_composed(&x)?)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
+        assert!(diff < 1e-5, "{diff}");
+        Ok(())
     }
 }

@@ -44,14 +44,21 @@ impl Module for SameConv {
     }
 }
 
+thread_local! {
+    /// The im2col tile, kept between calls: a fresh 64 MiB buffer per convolution costs more in
+    /// page faults than the copy itself.
+    static COL: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 struct SameConvOp {
     k: usize,
 }
 
-fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
+/// The contiguous f32 data of a CPU tensor given to a custom op.
+pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
     match (s, l.contiguous_offsets()) {
         (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("same-conv: {what} must be contiguous f32"),
+        _ => candle_core::bail!("tpsmm op: {what} must be contiguous f32"),
     }
 }
 
@@ -91,7 +98,8 @@ impl CustomOp3 for SameConvOp {
         } else {
             gemm::Parallelism::None
         };
-        let mut col = vec![0f32; kk * rows_per_tile * w];
+        // Taken out (not borrowed) so a nested call on this thread gets its own buffer.
+        let mut col = COL.take();
         for b in 0..n {
             let src = &input[b * c * h * w..(b + 1) * c * h * w];
             let dst = &mut out[b * cout * h * w..(b + 1) * cout * h * w];
@@ -102,6 +110,9 @@ impl CustomOp3 for SameConvOp {
             while y0 < h {
                 let rows = rows_per_tile.min(h - y0);
                 let cols = rows * w;
+                if col.len() < kk * cols {
+                    col = vec![0f32; kk * cols];
+                }
                 im2col_tile(src, &mut col[..kk * cols], h, w, k, y0, rows);
                 // dst[:, y0*w .. y0*w+cols] += weight (cout x kk) * col (kk x cols)
                 // SAFETY: all pointers cover the dimensions and strides passed.
@@ -131,6 +142,7 @@ impl CustomOp3 for SameConvOp {
                 y0 += rows;
             }
         }
+        COL.set(col);
         Ok((CpuStorage::F32(out), Shape::from((n, cout, h, w))))
     }
 }

@@ -12,7 +12,9 @@ pub mod blocks;
 pub mod checkpoint;
 pub mod config;
 pub mod conv;
+pub mod crop;
 pub mod dense_motion;
+pub mod engine;
 pub mod frames;
 pub mod grid_sample;
 pub mod inpainting;
@@ -22,5 +24,6 @@ pub mod tps;
 pub mod transfer;
 
 pub use config::Config;
+pub use engine::{CropMode, TpsmmEngine, TpsmmOptions};
 pub use model::{AnimatedFrame, PreparedSource, Tpsmm};
 pub use transfer::{KeypointTransfer, Mode};

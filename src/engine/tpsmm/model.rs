@@ -177,3 +177,30 @@ pub fn points_tensor(points: &[[f32; 2]], device: &Device) -> Result<Tensor> {
     let flat: Vec<f32> = points.iter().flatten().copied().collect();
     Tensor::from_vec(flat, (1, points.len(), 2), device).map_err(failed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_nn::VarMap;
+
+    /// The full published architecture has exactly the official parameter counts
+    /// (fixtures README: measured on the PyTorch modules built from config/vox-256.yaml).
+    #[test]
+    fn vox_architecture_matches_official_parameter_counts() {
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu);
+        Tpsmm::new(&Config::named("vox").unwrap(), vb, true).unwrap();
+        let data = vars.data().lock().unwrap();
+        let count = |net: &str| -> usize {
+            data.iter()
+                .filter(|(k, _)| k.starts_with(net) && !k.contains("running_"))
+                .filter(|(k, _)| k.as_str() != "dense_motion_network.down.weight")
+                .map(|(_, v)| v.elem_count())
+                .sum()
+        };
+        assert_eq!(count("kp_detector."), 11_227_812);
+        assert_eq!(count("dense_motion_network."), 37_941_397);
+        assert_eq!(count("inpainting_network."), 24_737_283);
+        assert_eq!(count("avd_network."), 2_583_652);
+    }
+}

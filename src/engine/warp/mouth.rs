@@ -60,16 +60,18 @@ impl MouthFiller {
                     .iter()
                     .map(|&i| [face[i][0], face[i][1]])
                     .collect();
-                let skin = mean_colour(image, face, &SKIN);
-                let gain = [0, 1, 2].map(|c| (self.skin[c] / skin[c].max(1.0)).clamp(0.5, 2.0));
+                let skin = luma(mean_colour(image, face, &SKIN)).max(1.0);
                 Interior::Driver {
                     image,
                     affine: fit_affine(&poly, &to),
-                    gain,
+                    // Brightness relative to the driver's skin carries over to the portrait's.
+                    exposure: luma(self.skin) / skin,
+                    cavity: self.cavity(),
+                    teeth: [0, 1, 2].map(|c| 0.4 * self.skin[c] + 0.6 * 235.0),
                 }
             }
             None => Interior::Cavity {
-                colour: self.lips,
+                colour: self.cavity(),
                 depth: (0.5 * mouth_opening(target)).max(1.0),
             },
         };
@@ -112,16 +114,26 @@ impl MouthFiller {
     }
 }
 
+impl MouthFiller {
+    /// The portrait's mouth-cavity colour: a dark red tinted by its lips.
+    fn cavity(&self) -> [f32; 3] {
+        [0, 1, 2].map(|c| 0.5 * self.lips[c] + 0.5 * CAVITY[c])
+    }
+}
+
 enum Interior<'a> {
+    /// The driver's mouth interior, re-coloured: its shading is kept, its colours (the red lips
+    /// the mesh outline takes in, the driver's teeth and light) become the portrait's cavity and
+    /// teeth colours.
     Driver {
         image: &'a RgbImage,
         affine: [f32; 6],
-        gain: [f32; 3],
+        exposure: f32,
+        cavity: [f32; 3],
+        teeth: [f32; 3],
     },
-    Cavity {
-        colour: [f32; 3],
-        depth: f32,
-    },
+    /// A shaded dark cavity.
+    Cavity { colour: [f32; 3], depth: f32 },
 }
 
 impl Interior<'_> {
@@ -130,27 +142,36 @@ impl Interior<'_> {
             Interior::Driver {
                 image,
                 affine,
-                gain,
+                exposure,
+                cavity,
+                teeth,
             } => {
                 let [a, b, c, d, e, f] = *affine;
                 let (w, h) = image.dimensions();
-                let px = bilinear(
-                    image.as_raw(),
-                    w,
-                    h,
-                    a * q[0] + b * q[1] + c,
-                    d * q[0] + e * q[1] + f,
-                );
-                [0, 1, 2].map(|k| px[k] as f32 * gain[k])
+                let (x, y) = (a * q[0] + b * q[1] + c, d * q[0] + e * q[1] + f);
+                let px = bilinear(image.as_raw(), w, h, x, y).map(|v| v as f32);
+                let l = (luma(px) * exposure / 255.0).clamp(0.0, 1.0);
+                let max = px[0].max(px[1]).max(px[2]).max(1.0);
+                let sat = (max - px[0].min(px[1]).min(px[2])) / max;
+                let toothy = smoothstep(0.45, 0.75, l) * (1.0 - smoothstep(0.25, 0.45, sat));
+                [0, 1, 2].map(|k| {
+                    let dark = cavity[k] * (0.25 + 0.6 * l);
+                    let bright = teeth[k] * (l / 0.8).min(1.0);
+                    dark + toothy * (bright - dark)
+                })
             }
             Interior::Cavity { colour, depth } => {
-                // A dark red throat, darker towards the middle, tinted by the portrait's lips.
+                // Darker towards the middle of the opening.
                 let t = (inside_dist / depth).clamp(0.0, 1.0);
-                let shade = 0.55 - 0.35 * t;
-                [0, 1, 2].map(|c| (0.5 * colour[c] + 0.5 * CAVITY[c]) * shade)
+                colour.map(|c| c * (0.55 - 0.35 * t))
             }
         }
     }
+}
+
+/// Rec. 601 luma of an RGB colour.
+fn luma(c: [f32; 3]) -> f32 {
+    0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
 }
 
 /// Whether `q` is inside the closed polygon, and its distance to the polygon's outline.

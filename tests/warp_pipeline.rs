@@ -1,0 +1,180 @@
+//! The main job end to end: presets, every public portrait with every public driver, and bad
+//! input (no face, unknown preset).
+
+mod common;
+
+use sfumato::engine::warp::Device;
+use sfumato::keypoints::{FaceMesh, FaceTracker};
+use sfumato::motion::preset::Preset;
+use sfumato::motion::MotionConfig;
+use sfumato::pipeline::{self, prepare_portrait, track_driver, DriverSource, Job};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn job(portrait: &Path, driver: DriverSource, output: PathBuf, max_size: Option<u32>) -> Job {
+    Job {
+        portrait: portrait.to_path_buf(),
+        driver,
+        output,
+        max_size,
+        device: Device::Cpu,
+        motion: MotionConfig::default(),
+        reference: None,
+        force: false,
+    }
+}
+
+fn no_progress(_: pipeline::Stage, _: u64, _: Option<u64>) {}
+
+fn frames(path: &Path) -> (sfumato::media::VideoInfo, Vec<image::RgbImage>) {
+    let reader = sfumato::media::open_video(path).unwrap();
+    let info = reader.info().clone();
+    let frames = reader.map(|f| f.unwrap()).collect();
+    (info, frames)
+}
+
+fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    a.as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .sum::<f64>()
+        / a.as_raw().len() as f64
+}
+
+#[test]
+fn portrait_without_a_face_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(200, 160, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let portrait = dir.path().join("wall.png");
+    img.save(&portrait).unwrap();
+    let out = dir.path().join("out.gif");
+    let run = Command::new(common::animate_bin())
+        .arg(&portrait)
+        .args(["--driver", "preset:idle", "--duration", "0.2", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no face found in"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn unknown_preset_and_missing_driver_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let portrait = dir.path().join("p.png");
+    image::RgbImage::new(64, 64).save(&portrait).unwrap();
+    for args in [vec!["--driver", "preset:dance"], vec![]] {
+        let run = Command::new(common::animate_bin())
+            .arg(&portrait)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+}
+
+#[test]
+fn idle_preset_gif_loops_without_a_jump() {
+    let Some(shared) = common::shared_dir("idle_preset_gif_loops_without_a_jump") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let portrait = shared.join("media/images/grace_hopper.jpg");
+    let out = dir.path().join("idle.gif");
+    let driver = DriverSource::Preset {
+        preset: Preset::Idle,
+        seconds: 3.6,
+        fps: 10,
+    };
+    let report = pipeline::run(&job(&portrait, driver, out.clone(), None), &no_progress).unwrap();
+    assert_eq!((report.frames, report.width, report.height), (36, 512, 600));
+    let (info, gif) = frames(&out);
+    assert_eq!(gif.len(), 36);
+    assert_eq!((info.width, info.height), (512, 600));
+    let steps: Vec<f64> = gif
+        .windows(2)
+        .map(|w| mean_abs_diff(&w[0], &w[1]))
+        .collect();
+    let wrap = mean_abs_diff(&gif[gif.len() - 1], &gif[0]);
+    let typical = steps.iter().sum::<f64>() / steps.len() as f64;
+    let largest = steps.iter().cloned().fold(0.0, f64::max);
+    eprintln!("idle loop: wrap-around step {wrap:.3}, typical {typical:.3}, largest {largest:.3}");
+    assert!(typical > 0.02, "the idle preset does not move");
+    assert!(
+        wrap <= largest * 1.1,
+        "the loop jumps: {wrap} vs largest step {largest}"
+    );
+}
+
+#[test]
+fn every_public_portrait_with_every_public_driver() {
+    let Some(shared) = common::shared_dir("every_public_portrait_with_every_public_driver") else {
+        return;
+    };
+    let public = shared.join("media/public");
+    let dir = tempfile::tempdir().unwrap();
+    let mesh = FaceMesh::load().unwrap();
+    // Output capped at 320 px to keep this test's time modest; the full-size path is the same.
+    let max_size = Some(320);
+    for driver in ["driving_d0.mp4", "driving_d18.mp4", "driving_d20.mp4"] {
+        let driver_path = public.join(driver);
+        let track = track_driver(&driver_path, &mesh, &no_progress).unwrap();
+        let (driver_info, _) = (
+            sfumato::media::open_video(&driver_path)
+                .unwrap()
+                .info()
+                .clone(),
+            (),
+        );
+        for portrait in [
+            "source_s9.jpg",
+            "source_s4.jpg",
+            "source_s12.jpg",
+            "source_s42.jpg",
+            "source_s7.jpg",
+        ] {
+            let portrait_path = public.join(portrait);
+            let prepared = prepare_portrait(&portrait_path, max_size, &mesh).unwrap();
+            let out = dir.path().join(format!("{portrait}_{driver}.mp4"));
+            let job = job(
+                &portrait_path,
+                DriverSource::Video(driver_path.clone()),
+                out.clone(),
+                max_size,
+            );
+            let report = pipeline::render(&job, &prepared, &track, &no_progress).unwrap();
+            let (info, video) = frames(&out);
+            let what = format!("{portrait} × {driver}");
+            assert_eq!(video.len(), track.len(), "{what}: frame count");
+            assert_eq!(info.fps, driver_info.fps, "{what}: fps");
+            let (w, h) = prepared.image.dimensions();
+            assert_eq!((info.width, info.height), (w & !1, h & !1), "{what}: size");
+            assert_eq!(report.frames, video.len());
+            let audio = sfumato::media::read_audio(&out).unwrap();
+            assert_eq!(
+                audio.is_some(),
+                driver_info.audio.is_some(),
+                "{what}: audio"
+            );
+            let mut tracker = FaceTracker::new(mesh.clone(), 25.0);
+            let missing = video
+                .iter()
+                .filter(|f| tracker.track(f).unwrap().is_none())
+                .count();
+            eprintln!(
+                "{what}: {} frames, reference {}, {missing} without a face",
+                video.len(),
+                report.reference
+            );
+            assert_eq!(missing, 0, "{what}: output frames without a face");
+        }
+    }
+}
