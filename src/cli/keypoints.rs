@@ -11,6 +11,12 @@ use std::path::{Path, PathBuf};
 
 /// Arguments of `animate keypoints`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "JSON for an image: {\"width\":W,\"height\":H,\"faces\":[{\"score\":S,\"box\":[x0,y0,x1,y1],\"landmarks\":[[x,y,z],...468]}]}\n\
+JSON for a video: {\"fps\":F,\"width\":W,\"height\":H,\"frames\":[{\"index\":I,\"faces\":[...]},...]}\n\
+Pixel coordinates, origin top-left, pixel centres at integers; z in the same pixel scale (smaller is closer).\n\
+A portrait with no face exits with status 2 and writes nothing."
+)]
 pub struct KeypointsArgs {
     /// Portrait image (PNG, JPEG, WebP) or driver video (MP4/MOV H.264, GIF, folder of frames).
     input: PathBuf,

@@ -1,5 +1,16 @@
 //! Face detection and the 468-point face mesh (MediaPipe's networks re-implemented in candle),
 //! on still portraits and tracked through driver videos.
+//!
+//! - [`FaceMesh`] loads the networks once (weights embedded from `models/`, see
+//!   `models/NOTICE`) and finds every face of a still image with
+//!   [`FaceMesh::detect_faces`]: short-range BlazeFace (full-range detector when it finds
+//!   nothing), then the mesh on the rotated 1.5x ROI, then a second mesh pass on the ROI rebuilt
+//!   from those landmarks.
+//! - [`FaceTracker`] follows faces through video frames the way MediaPipe does (ROI from the
+//!   previous landmarks, detector only when a face is missing) and One-Euro smooths them.
+//! - The networks ([`short_range`], [`full_range`], [`mesh_net`]) run every convolution through
+//!   the fast CPU [`kernels`]; the stock candle path stays as the reference in tests. All of it
+//!   takes a candle `Device`, so the `cuda`/`metal` features compile the same code.
 
 mod blocks;
 pub mod crop;

@@ -22,7 +22,7 @@ impl Default for OneEuroParams {
     fn default() -> Self {
         Self {
             min_cutoff: 0.5,
-            beta: 20.0,
+            beta: 60.0,
             derivative_cutoff: 1.0,
         }
     }
@@ -142,16 +142,25 @@ mod tests {
     fn still_noise_is_damped_and_steady_motion_is_followed() {
         let mut s = LandmarkSmoother::new(30.0, OneEuroParams::default());
         let mut seed = 1u32;
-        let mut dev = 0f32;
-        for i in 0..60 {
+        let (mut raw, mut out) = (Vec::new(), Vec::new());
+        for i in 0..90 {
             seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
             let n = (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-            let out = s.smooth(&[[100.0 + n, 100.0, 0.0], [300.0, 300.0, 0.0]]);
+            let smoothed = s.smooth(&[[100.0 + n, 100.0, 0.0], [300.0, 300.0, 0.0]]);
             if i > 30 {
-                dev = dev.max((out[0][0] - 100.0).abs());
+                raw.push(100.0 + n);
+                out.push(smoothed[0][0]);
             }
         }
-        assert!(dev < 0.25, "still point wanders by {dev}");
+        let std = |v: &[f32]| {
+            let mean = v.iter().sum::<f32>() / v.len() as f32;
+            (v.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / v.len() as f32).sqrt()
+        };
+        let (raw, out) = (std(&raw), std(&out));
+        assert!(
+            out < 0.5 * raw,
+            "still point: jitter {out} px after smoothing, {raw} px before"
+        );
         s.reset();
         let mut lag = 0.0;
         for i in 0..30 {
