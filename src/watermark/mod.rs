@@ -4,7 +4,7 @@
 //! [`xmp::Provenance::to_xmp`] into the writer's XMP slot; `animate verify` calls
 //! [`verify_file`].
 //!
-//! How it works (details in `docs/watermark.md`):
+//! How it works (details in `src/watermark/README.md`):
 //! - A keyed 32×32-cell tile, half the frame's short side wide (8 px cells on a 512² frame), is
 //!   repeated over the frame's luma, high-passed so its energy sits where compression keeps it and
 //!   the image interferes least, and scaled by a perceptual mask (strong in texture, faint in flat
