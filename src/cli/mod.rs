@@ -5,6 +5,8 @@ mod eval;
 mod keypoints;
 mod probe;
 pub mod progress;
+mod verify;
+mod watermark;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +29,10 @@ enum Command {
     /// Measure the warp engine: reconstruct driver videos from their own first frame and
     /// compare with the real frames (face L1, full-frame L1, landmark error vs. holding still).
     Eval(eval::EvalArgs),
+    /// Check a file for Sfumato's watermark and provenance metadata.
+    Verify(verify::VerifyArgs),
+    /// Embed or detect the watermark in a single image.
+    Watermark(watermark::WatermarkArgs),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -42,6 +48,8 @@ pub fn run() -> i32 {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Keypoints(args)) => keypoints::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
+        Some(Command::Verify(args)) => verify::run(args),
+        Some(Command::Watermark(args)) => watermark::run(args),
         None => animate::run(&cli.animate),
     }
 }

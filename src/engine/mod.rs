@@ -1,6 +1,7 @@
 //! Rendering engines that turn the portrait plus per-frame target motion into output frames:
 //! the default keypoint-driven `warp` and the neural `tpsmm`, behind one interface.
 
+pub mod tpsmm;
 pub mod warp;
 
 use crate::keypoints::Face;

@@ -1,5 +1,6 @@
 //! The residual blocks the three networks are built from.
 
+use super::kernels::{self, BlockActivation, BlockWeights};
 use super::layers::{Depthwise, PRelu, Pointwise};
 use super::ops;
 use candle_core::{Result, Tensor};
@@ -15,11 +16,11 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Applies the activation.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// The activation as the fused block kernel takes it.
+    fn for_kernel(&self) -> BlockActivation<'_> {
         match self {
-            Activation::Relu => ops::relu(x),
-            Activation::PRelu(p) => p.forward(x),
+            Activation::Relu => BlockActivation::Relu,
+            Activation::PRelu(p) => BlockActivation::PRelu(p.alpha()),
         }
     }
 }
@@ -43,7 +44,7 @@ fn join(main: &Tensor, x: &Tensor, shape: BlockShape) -> Result<Tensor> {
     } else {
         x.clone()
     };
-    ops::add(main, &ops::pad_channels(&skip, shape.c_out)?)
+    ops::add_padded(main, &skip)
 }
 
 /// BlazeFace / face-mesh block: depthwise 3x3 -> 1x1 -> add skip -> activation.
@@ -71,10 +72,18 @@ impl ResidualBlock {
         })
     }
 
-    /// Runs the block on an NCHW tensor.
+    /// Runs the block on an NCHW tensor, as one fused kernel ([`kernels::blaze_block`]; the
+    /// stock composition when the stock kernel path is selected).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let main = self.pw.forward(&self.dw.forward(x)?)?;
-        self.act.forward(&join(&main, x, self.shape)?)
+        let (dw_weight, dw_bias) = self.dw.params();
+        let (pw_weight, pw_bias) = self.pw.params();
+        let weights = BlockWeights {
+            dw_weight,
+            dw_bias,
+            pw_weight,
+            pw_bias,
+        };
+        kernels::blaze_block(x, weights, self.shape.stride, self.act.for_kernel())
     }
 }
 

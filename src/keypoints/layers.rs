@@ -64,6 +64,11 @@ impl Depthwise {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::depthwise(x, &self.weight, &self.bias, self.stride)
     }
+
+    /// Filters `[C, 1, 3, 3]` and bias `[C]`, for the fused block kernel.
+    pub(crate) fn params(&self) -> (&Tensor, &Tensor) {
+        (&self.weight, &self.bias)
+    }
 }
 
 /// A 1x1 convolution (channel mixing).
@@ -86,6 +91,11 @@ impl Pointwise {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::pointwise(x, &self.weight, &self.bias)
     }
+
+    /// Weights `[out, in, 1, 1]` and bias `[out]`, for the fused block kernel.
+    pub(crate) fn params(&self) -> (&Tensor, &Tensor) {
+        (&self.weight, &self.bias)
+    }
 }
 
 /// PReLU with a learned slope per channel.
@@ -105,6 +115,11 @@ impl PRelu {
     /// Applies the activation.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::prelu(x, &self.alpha)
+    }
+
+    /// The slopes `[C]`, for the fused block kernel.
+    pub(crate) fn alpha(&self) -> &Tensor {
+        &self.alpha
     }
 }
 

@@ -4,30 +4,8 @@
 //! Every convolution in the networks goes through these few functions, so a faster kernel can
 //! replace the stock candle path in one place while the stock path stays the reference.
 
+use super::kernels::{self, Padding};
 use candle_core::{Result, Tensor};
-
-/// Zero padding `(before, after)` of TFLite's SAME rule along one axis of size `n`: the total
-/// `(ceil(n/s)-1)*s + k - n` is split with the smaller half first, so stride 2 on even sizes
-/// pads only after (right/bottom), unlike candle's symmetric padding.
-pub(crate) fn same_padding(n: usize, kernel: usize, stride: usize) -> (usize, usize) {
-    let out = n.div_ceil(stride);
-    let total = ((out - 1) * stride + kernel).saturating_sub(n);
-    (total / 2, total - total / 2)
-}
-
-/// Pads the two spatial axes of an NCHW tensor as TFLite's SAME rule asks for `kernel`, `stride`.
-fn pad_same(x: &Tensor, kernel: usize, stride: usize) -> Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    let (top, bottom) = same_padding(h, kernel, stride);
-    let (left, right) = same_padding(w, kernel, stride);
-    x.pad_with_zeros(2, top, bottom)?
-        .pad_with_zeros(3, left, right)
-}
-
-/// Adds a per-channel bias `[C]` to an NCHW tensor.
-fn add_bias(x: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    x.broadcast_add(&bias.reshape((1, (), 1, 1))?)
-}
 
 /// Dense convolution `weight [out, in, k, k]` with TFLite SAME padding.
 pub(crate) fn conv_same(
@@ -36,9 +14,7 @@ pub(crate) fn conv_same(
     bias: &Tensor,
     stride: usize,
 ) -> Result<Tensor> {
-    let k = weight.dim(3)?;
-    let y = pad_same(x, k, stride)?.conv2d(weight, 0, stride, 1, 1)?;
-    add_bias(&y, bias)
+    kernels::conv2d(x, weight, bias, stride, Padding::Same)
 }
 
 /// Dense convolution without padding (VALID), e.g. the mesh heads' 3x3 stride-3 "dense layers".
@@ -48,7 +24,7 @@ pub(crate) fn conv_valid(
     bias: &Tensor,
     stride: usize,
 ) -> Result<Tensor> {
-    add_bias(&x.conv2d(weight, 0, stride, 1, 1)?, bias)
+    kernels::conv2d(x, weight, bias, stride, Padding::Valid)
 }
 
 /// Depthwise convolution `weight [C, 1, k, k]` (one filter per channel) with TFLite SAME padding.
@@ -58,18 +34,12 @@ pub(crate) fn depthwise(
     bias: &Tensor,
     stride: usize,
 ) -> Result<Tensor> {
-    let (c, _, k, _) = weight.dims4()?;
-    let y = pad_same(x, k, stride)?.conv2d(weight, 0, stride, 1, c)?;
-    add_bias(&y, bias)
+    kernels::depthwise(x, weight, bias, stride, Padding::Same)
 }
 
 /// 1x1 convolution `weight [out, in, 1, 1]`: a matrix product over the channel axis.
 pub(crate) fn pointwise(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
-    let (n, c, h, w) = x.dims4()?;
-    let out = weight.dim(0)?;
-    let w2 = weight.reshape((out, c))?;
-    let y = w2.broadcast_matmul(&x.reshape((n, c, h * w))?)?;
-    add_bias(&y.reshape((n, out, h, w))?, bias)
+    kernels::pointwise(x, weight, bias)
 }
 
 /// ReLU.
@@ -79,9 +49,7 @@ pub(crate) fn relu(x: &Tensor) -> Result<Tensor> {
 
 /// PReLU with one slope per channel `alpha [C]`: `x` where positive, `alpha * x` elsewhere.
 pub(crate) fn prelu(x: &Tensor, alpha: &Tensor) -> Result<Tensor> {
-    let pos = x.relu()?;
-    let neg = (x - &pos)?;
-    pos + neg.broadcast_mul(&alpha.reshape((1, (), 1, 1))?)?
+    kernels::prelu(x, alpha)
 }
 
 /// Residual join `a + b`.
@@ -89,16 +57,16 @@ pub(crate) fn add(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     a + b
 }
 
-/// Appends zero channels so a skip path of `x` matches `channels` (TFLite's channel PAD).
-pub(crate) fn pad_channels(x: &Tensor, channels: usize) -> Result<Tensor> {
-    let c = x.dim(1)?;
-    x.pad_with_zeros(1, 0, channels.saturating_sub(c))
+/// Residual join `main + skip` where the skip may have fewer channels: the missing ones are
+/// zeros (TFLite's channel PAD before the ADD).
+pub(crate) fn add_padded(main: &Tensor, skip: &Tensor) -> Result<Tensor> {
+    kernels::add_padded(main, skip)
 }
 
 /// 2x2 max pool with stride 2 (the skip path of stride-2 blocks; sizes are even, so SAME and
 /// VALID agree).
 pub(crate) fn max_pool2(x: &Tensor) -> Result<Tensor> {
-    x.max_pool2d_with_stride(2, 2)
+    kernels::max_pool2(x, Padding::Same)
 }
 
 /// Bilinear 2x upsampling with half-pixel centres (TFLite RESIZE_BILINEAR, half_pixel_centers).
@@ -123,14 +91,6 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn same_padding_matches_tflite() {
-        assert_eq!(same_padding(64, 3, 2), (0, 1));
-        assert_eq!(same_padding(128, 5, 2), (1, 2));
-        assert_eq!(same_padding(64, 3, 1), (1, 1));
-        assert_eq!(same_padding(16, 1, 1), (0, 0));
-    }
 
     #[test]
     fn prelu_scales_negatives_per_channel() -> Result<()> {

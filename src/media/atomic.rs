@@ -69,10 +69,24 @@ pub(crate) fn temp_file_for(target: &Path) -> Result<NamedTempFile> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
     let dir = parent_dir(target);
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
+    output_builder(&format!(".{name}.partial-"), 0o644)
         .tempfile_in(&dir)
         .map_err(|e| Error::failed(&dir, format!("cannot create a temporary file: {e}")))
+}
+
+/// A temporary-file builder whose result gets ordinary output permissions (`mode` less the
+/// umask on Unix) rather than tempfile's private 0600/0700, since it becomes the user's output.
+pub(crate) fn output_builder(prefix: &str, mode: u32) -> tempfile::Builder<'_, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder
 }
 
 /// A file being written beside its final path; it becomes the final file only on [`commit`].

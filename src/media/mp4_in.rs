@@ -214,6 +214,16 @@ fn is_aac(trak: &TrakBox) -> bool {
         && matches!(trak.mdia.minf.stbl.stsd.contents, StsdBoxContent::Mp4a(_))
 }
 
+/// Channel count from the AAC channel configuration (the sample entry's count is often a
+/// placeholder 2), falling back to the sample entry.
+fn channels(chan_conf: u8, sample_entry: u16) -> u16 {
+    match chan_conf {
+        1..=6 => u16::from(chan_conf),
+        7 => 8,
+        _ => sample_entry,
+    }
+}
+
 fn audio_info(mp4: &Mp4) -> Option<AudioInfo> {
     let trak = mp4.moov.traks.iter().find(|t| is_aac(t))?;
     let StsdBoxContent::Mp4a(mp4a) = &trak.mdia.minf.stbl.stsd.contents else {
@@ -223,7 +233,7 @@ fn audio_info(mp4: &Mp4) -> Option<AudioInfo> {
     Some(AudioInfo {
         codec: format!("mp4a.40.{}", dsd.profile),
         sample_rate: u32::from(mp4a.samplerate.value()),
-        channels: mp4a.channelcount,
+        channels: channels(dsd.chan_conf, mp4a.channelcount),
         duration_s: trak.mdia.mdhd.duration as f64 / f64::from(trak.mdia.mdhd.timescale.max(1)),
     })
 }
@@ -271,7 +281,7 @@ pub(crate) fn read_audio(path: &Path) -> Result<Option<AudioTrack>> {
         freq_index: dec.dec_specific.freq_index,
         chan_conf: dec.dec_specific.chan_conf,
         sample_rate: u32::from(mp4a.samplerate.value()),
-        channels: mp4a.channelcount,
+        channels: channels(dec.dec_specific.chan_conf, mp4a.channelcount),
         bitrate: dec.avg_bitrate,
         timescale,
         start: delay as i64 - skip as i64,

@@ -64,8 +64,7 @@ impl PngSequenceSink {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let parent = atomic::parent_dir(&target);
-        let dir = tempfile::Builder::new()
-            .prefix(&format!(".{name}.partial-"))
+        let dir = atomic::output_builder(&format!(".{name}.partial-"), 0o755)
             .tempdir_in(&parent)
             .map_err(|e| {
                 Error::failed(&parent, format!("cannot create a temporary folder: {e}"))

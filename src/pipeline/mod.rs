@@ -1,6 +1,6 @@
 //! The main job, `animate PORTRAIT --driver VIDEO|preset:NAME -o OUT`: decode → keypoints →
-//! motion → engine → watermark → writer, with decoding, rendering and encoding overlapped on
-//! separate threads.
+//! motion → engine → watermark (every frame, plus provenance XMP) → writer, with decoding,
+//! rendering and encoding overlapped on separate threads.
 
 pub mod eval;
 
@@ -10,6 +10,8 @@ use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
+use crate::watermark::xmp::Provenance;
+use crate::watermark::{Marker, Payload};
 use crate::{Error, Result};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
@@ -204,7 +206,10 @@ pub fn render(
     let (width, height) = portrait.image.dimensions();
     let mut engine = WarpEngine::new(portrait.image.clone(), &portrait.face, job.device)?;
     let gpu = engine.uses_gpu();
+    let payload = Payload::for_export();
+    let marker = Marker::new(payload);
     let mut spec = OutputSpec::new(&job.output, fps, width, height);
+    spec.xmp = Some(Provenance::for_export(engine.name(), payload).to_xmp());
     spec.audio = audio;
     spec.force = job.force;
 
@@ -239,7 +244,8 @@ pub fn render(
                 driver_face: face.as_ref().filter(|_| driver.is_some()),
                 target_landmarks: &target,
             })?;
-            mark_as_synthetic(&mut out);
+            // The watermark call site: every exported frame is marked before the writer.
+            marker.embed(&mut out);
             if enc_tx.send(out).is_err() {
                 break;
             }
@@ -264,9 +270,6 @@ pub fn render(
         gpu,
     })
 }
-
-/// The watermark call site: every exported frame passes through here before the writer.
-fn mark_as_synthetic(_frame: &mut RgbImage) {}
 
 /// The writer on its own thread, fed through a short queue; the thread's result says whether
 /// every frame was written and the file finished. Fails at once if the output cannot be opened.

@@ -1,0 +1,241 @@
+//! The convolutional building blocks shared by the TPSMM networks (official `modules/util.py`):
+//! instance norm, down/up/same blocks, the pre-activation residual block and the hourglass.
+
+use super::conv::SameConv;
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::VarBuilder;
+
+/// `InstanceNorm2d(affine=True)` at inference: per-sample, per-channel normalisation over the
+/// spatial dims (biased variance, eps 1e-5), then a learned per-channel scale and shift.
+#[derive(Debug, Clone)]
+pub struct InstanceNorm {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+const NORM_EPS: f64 = 1e-5;
+
+impl InstanceNorm {
+    /// Loads `weight` and `bias` of `channels` entries.
+    pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(InstanceNorm {
+            weight: vb.get(channels, "weight")?.reshape((1, channels, 1))?,
+            bias: vb.get(channels, "bias")?.reshape((1, channels, 1))?,
+        })
+    }
+}
+
+impl Module for InstanceNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (n, c, h, w) = x.dims4()?;
+        let flat = x.reshape((n, c, h * w))?;
+        let mean = flat.mean_keepdim(D::Minus1)?;
+        let centred = flat.broadcast_sub(&mean)?;
+        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
+        let scale = (var + NORM_EPS)?
+            .sqrt()?
+            .recip()?
+            .broadcast_mul(&self.weight)?;
+        centred
+            .broadcast_mul(&scale)?
+            .broadcast_add(&self.bias)?
+            .reshape((n, c, h, w))
+    }
+}
+
+/// conv -> instance norm -> ReLU (`SameBlock2d`).
+#[derive(Debug, Clone)]
+pub struct SameBlock {
+    conv: SameConv,
+    norm: InstanceNorm,
+}
+
+impl SameBlock {
+    /// Loads `conv.*` and `norm.*`.
+    pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(SameBlock {
+            conv: SameConv::new(cin, cout, k, vb.pp("conv"))?,
+            norm: InstanceNorm::new(cout, vb.pp("norm"))?,
+        })
+    }
+}
+
+impl Module for SameBlock {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.norm.forward(&self.conv.forward(x)?)?.relu()
+    }
+}
+
+/// conv3x3 -> instance norm -> ReLU -> 2x2 average pool (`DownBlock2d`).
+#[derive(Debug, Clone)]
+pub struct DownBlock(SameBlock);
+
+impl DownBlock {
+    /// Loads `conv.*` and `norm.*`.
+    pub fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(DownBlock(SameBlock::new(cin, cout, 3, vb)?))
+    }
+}
+
+impl Module for DownBlock {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.0.forward(x)?.avg_pool2d(2)
+    }
+}
+
+/// Nearest x2 upsample -> conv3x3 -> instance norm -> ReLU (`UpBlock2d`).
+#[derive(Debug, Clone)]
+pub struct UpBlock(SameBlock);
+
+impl UpBlock {
+    /// Loads `conv.*` and `norm.*`.
+    pub fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(UpBlock(SameBlock::new(cin, cout, 3, vb)?))
+    }
+}
+
+impl Module for UpBlock {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (_, _, h, w) = x.dims4()?;
+        self.0.forward(&x.upsample_nearest2d(2 * h, 2 * w)?)
+    }
+}
+
+/// Pre-activation residual block: IN -> ReLU -> conv3x3 -> IN -> ReLU -> conv3x3, plus input.
+#[derive(Debug, Clone)]
+pub struct ResBlock {
+    norm1: InstanceNorm,
+    conv1: SameConv,
+    norm2: InstanceNorm,
+    conv2: SameConv,
+}
+
+impl ResBlock {
+    /// Loads `conv1`, `conv2`, `norm1`, `norm2`.
+    pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
+        Ok(ResBlock {
+            norm1: InstanceNorm::new(channels, vb.pp("norm1"))?,
+            conv1: SameConv::new(channels, channels, 3, vb.pp("conv1"))?,
+            norm2: InstanceNorm::new(channels, vb.pp("norm2"))?,
+            conv2: SameConv::new(channels, channels, 3, vb.pp("conv2"))?,
+        })
+    }
+}
+
+impl Module for ResBlock {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.conv1.forward(&self.norm1.forward(x)?.relu()?)?;
+        let h = self.conv2.forward(&self.norm2.forward(&h)?.relu()?)?;
+        h + x
+    }
+}
+
+/// U-Net style hourglass (`Hourglass` with mode 1): returns every decoder output, coarse to
+/// fine, each the concatenation of an up block's output and the matching encoder feature.
+#[derive(Debug, Clone)]
+pub struct Hourglass {
+    down: Vec<DownBlock>,
+    up: Vec<UpBlock>,
+    out_channels: Vec<usize>,
+}
+
+impl Hourglass {
+    /// Loads `encoder.down_blocks.*` and `decoder.up_blocks.*`.
+    pub fn new(
+        expansion: usize,
+        in_features: usize,
+        num_blocks: usize,
+        max_features: usize,
+        vb: VarBuilder,
+    ) -> Result<Self> {
+        let width = |i: usize| max_features.min(expansion << i);
+        let mut down = Vec::with_capacity(num_blocks);
+        for i in 0..num_blocks {
+            let cin = if i == 0 { in_features } else { width(i) };
+            down.push(DownBlock::new(
+                cin,
+                width(i + 1),
+                vb.pp(format!("encoder.down_blocks.{i}")),
+            )?);
+        }
+        let mut up = Vec::with_capacity(num_blocks);
+        let mut out_channels = Vec::with_capacity(num_blocks);
+        for (j, i) in (0..num_blocks).rev().enumerate() {
+            let cin = if i == num_blocks - 1 { 1 } else { 2 } * width(i + 1);
+            up.push(UpBlock::new(
+                cin,
+                width(i),
+                vb.pp(format!("decoder.up_blocks.{j}")),
+            )?);
+            let skip = if i == 0 { in_features } else { width(i) };
+            out_channels.push(width(i) + skip);
+        }
+        Ok(Hourglass {
+            down,
+            up,
+            out_channels,
+        })
+    }
+
+    /// Channels of each decoder output, coarse to fine.
+    pub fn out_channels(&self) -> &[usize] {
+        &self.out_channels
+    }
+
+    /// Runs encoder and decoder; returns the decoder outputs, coarse to fine.
+    pub fn forward(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+        let mut skips = vec![x.clone()];
+        for block in &self.down {
+            let next = block.forward(skips.last().expect("non-empty"))?;
+            skips.push(next);
+        }
+        let mut out = skips.pop().expect("non-empty");
+        let mut outs = Vec::with_capacity(self.up.len());
+        for block in &self.up {
+            let skip = skips.pop().expect("one skip per up block");
+            out = Tensor::cat(&[block.forward(&out)?, skip], 1)?;
+            outs.push(out.clone());
+        }
+        Ok(outs)
+    }
+}
+
+/// Gaussian anti-alias blur followed by nearest subsampling (`AntiAliasInterpolation2d`);
+/// the depthwise kernel is read from the checkpoint (`down.weight`).
+#[derive(Debug, Clone)]
+pub struct AntiAliasDown {
+    kernel: Tensor,
+    channels: usize,
+    scale: f64,
+}
+
+impl AntiAliasDown {
+    /// Loads the (channels, 1, k, k) blur kernel for `scale`.
+    pub fn new(channels: usize, scale: f64, vb: VarBuilder) -> Result<Self> {
+        let sigma = (1.0 / scale - 1.0) / 2.0;
+        let k = 2 * (sigma * 4.0).round() as usize + 1;
+        let kernel = vb.get((channels, 1, k, k), "weight")?;
+        Ok(AntiAliasDown {
+            kernel,
+            channels,
+            scale,
+        })
+    }
+}
+
+impl Module for AntiAliasDown {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if self.scale == 1.0 {
+            return Ok(x.clone());
+        }
+        let (_, _, h, w) = x.dims4()?;
+        let pad = self.kernel.dim(3)? / 2;
+        let padded = x.pad_with_zeros(2, pad, pad)?.pad_with_zeros(3, pad, pad)?;
+        let blurred = padded.conv2d(&self.kernel, 0, 1, 1, self.channels)?;
+        let (oh, ow) = (
+            (h as f64 * self.scale) as usize,
+            (w as f64 * self.scale) as usize,
+        );
+        blurred.upsample_nearest2d(oh, ow)
+    }
+}

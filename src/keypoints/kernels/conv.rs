@@ -1,0 +1,103 @@
+//! Dense convolution as im2col plus one matrix product, for the stems (3x3 and 5x5 stride 2 on
+//! three input channels) and the final 3x3 stride-3 "dense" layers of the face mesh.
+
+use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+
+use super::depthwise::PhasePlane;
+use super::geometry::{Padding, Window};
+use super::matmul::{fill_bias, matmul_acc};
+use super::stock;
+use super::storage::{f32_slice, fast_path, nchw};
+
+/// Convolution of `x` `[N, Cin, H, W]` with `w` `[Cout, Cin, k, k]` and bias `b` `[Cout]`,
+/// `stride`, TFLite `padding`; returns `[N, Cout, OH, OW]`.
+pub fn conv2d(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: Padding,
+) -> Result<Tensor> {
+    let (_, cin, _, _) = nchw("conv2d", x)?;
+    let (cout, k) = match w.dims() {
+        &[o, i, kh, kw] if i == cin && kh == kw => (o, kh),
+        dims => bail!("conv2d: weights of shape {dims:?} do not match {cin} input channels ([Cout, Cin, k, k])"),
+    };
+    if b.dims() != [cout] {
+        bail!(
+            "conv2d: bias of shape {:?} does not match {cout} output channels",
+            b.dims()
+        );
+    }
+    if !fast_path(&[x, w, b]) {
+        return stock::conv2d(x, w, b, stride, padding);
+    }
+    x.contiguous()?.apply_op3_no_bwd(
+        &w.contiguous()?,
+        &b.contiguous()?,
+        &ConvOp { k, stride, padding },
+    )
+}
+
+/// The custom op behind [`conv2d`].
+struct ConvOp {
+    k: usize,
+    stride: usize,
+    padding: Padding,
+}
+
+impl CustomOp3 for ConvOp {
+    fn name(&self) -> &'static str {
+        "sfumato-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ws: &CpuStorage,
+        wl: &Layout,
+        bs: &CpuStorage,
+        bl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, cin, h, w) = xl.shape().dims4()?;
+        let win = Window::new(self.name(), (h, w), self.k, self.stride, self.padding)?;
+        let x = f32_slice(self.name(), xs, xl)?;
+        let weights = f32_slice(self.name(), ws, wl)?;
+        let bias = f32_slice(self.name(), bs, bl)?;
+        let (cout, area, depth) = (bias.len(), win.out_area(), cin * self.k * self.k);
+        let mut cols = vec![0f32; depth * area];
+        let mut plane = PhasePlane::new(&win);
+        let mut out = vec![0f32; n * cout * area];
+        for (src, dst) in x
+            .chunks_exact(cin * h * w)
+            .zip(out.chunks_exact_mut(cout * area))
+        {
+            for (ci, src_plane) in src.chunks_exact(h * w).enumerate() {
+                plane.fill(src_plane);
+                im2col_plane(&plane, &win, &mut cols[ci * self.k * self.k * area..]);
+            }
+            fill_bias(dst, bias, area);
+            matmul_acc(dst, weights, &cols, cout, area, depth);
+        }
+        Ok((
+            CpuStorage::F32(out),
+            Shape::from((n, cout, win.rows.out, win.cols.out)),
+        ))
+    }
+}
+
+/// Writes the `k*k` rows of the im2col matrix for one input plane: row `ky*k + kx` holds, for
+/// every output pixel, the input that kernel tap meets.
+fn im2col_plane(plane: &PhasePlane, win: &Window, cols: &mut [f32]) {
+    let (oh, ow, s) = (win.rows.out, win.cols.out, win.stride);
+    for ky in 0..win.k {
+        for kx in 0..win.k {
+            let row = &mut cols[(ky * win.k + kx) * oh * ow..][..oh * ow];
+            let offset = plane.column(kx);
+            for (oy, dst) in row.chunks_exact_mut(ow).enumerate() {
+                dst.copy_from_slice(&plane.row(oy * s + ky)[offset..offset + ow]);
+            }
+        }
+    }
+}

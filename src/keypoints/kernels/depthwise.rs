@@ -1,0 +1,246 @@
+//! Depthwise convolution (one filter per channel) computed directly on NCHW planes.
+//!
+//! Each input plane is copied once into a zero-padded scratch plane whose rows are split into
+//! `stride` phases (even columns, then odd columns for stride 2), so every kernel tap reads a
+//! contiguous run of inputs and the output row is computed eight columns at a time in registers.
+
+use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+
+use super::geometry::{Padding, Window};
+use super::simd::{dispatch_fma, madd};
+use super::stock;
+use super::storage::{f32_slice, fast_path, nchw};
+
+/// Depthwise convolution of `x` `[N, C, H, W]` with filters `w` `[C, 1, k, k]` and bias `b`
+/// `[C]`, stride 1 or more, TFLite `padding`; returns `[N, C, OH, OW]`.
+///
+/// Square odd kernels of size 3 and 5 (MediaPipe's) take the fast path; other sizes, devices and
+/// dtypes run [`stock::depthwise`].
+pub fn depthwise(
+    x: &Tensor,
+    w: &Tensor,
+    b: &Tensor,
+    stride: usize,
+    padding: Padding,
+) -> Result<Tensor> {
+    let (_, c, _, _) = nchw("depthwise", x)?;
+    let k = match w.dims() {
+        &[wc, 1, kh, kw] if wc == c && kh == kw => kh,
+        dims => {
+            bail!("depthwise: filters of shape {dims:?} do not match {c} channels ([C, 1, k, k])")
+        }
+    };
+    if b.dims() != [c] {
+        bail!(
+            "depthwise: bias of shape {:?} does not match {c} channels",
+            b.dims()
+        );
+    }
+    if !(fast_path(&[x, w, b]) && (k == 3 || k == 5)) {
+        return stock::depthwise(x, w, b, stride, padding);
+    }
+    x.contiguous()?.apply_op3_no_bwd(
+        &w.contiguous()?,
+        &b.contiguous()?,
+        &DepthwiseOp { k, stride, padding },
+    )
+}
+
+/// The custom op behind [`depthwise`].
+struct DepthwiseOp {
+    k: usize,
+    stride: usize,
+    padding: Padding,
+}
+
+impl CustomOp3 for DepthwiseOp {
+    fn name(&self) -> &'static str {
+        "sfumato-depthwise"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ws: &CpuStorage,
+        wl: &Layout,
+        bs: &CpuStorage,
+        bl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, c, h, w) = xl.shape().dims4()?;
+        let win = Window::new(self.name(), (h, w), self.k, self.stride, self.padding)?;
+        let x = f32_slice(self.name(), xs, xl)?;
+        let weights = f32_slice(self.name(), ws, wl)?;
+        let bias = f32_slice(self.name(), bs, bl)?;
+        let mut out = vec![0f32; n * c * win.out_area()];
+        depthwise_planes(x, weights, bias, &win, &mut out);
+        Ok((
+            CpuStorage::F32(out),
+            Shape::from((n, c, win.rows.out, win.cols.out)),
+        ))
+    }
+}
+
+/// Depthwise convolution of all planes of `x` (`N*C` planes of the window's input size) into
+/// `out` (`N*C` planes of its output size); `weights` holds `C` filters of `k*k`, `bias` `C`.
+pub(crate) fn depthwise_planes(
+    x: &[f32],
+    weights: &[f32],
+    bias: &[f32],
+    win: &Window,
+    out: &mut [f32],
+) {
+    match win.k {
+        3 => depthwise_planes_k::<3>(x, weights, bias, win, out),
+        5 => depthwise_planes_k::<5>(x, weights, bias, win, out),
+        k => unreachable!("depthwise kernel size {k} has no fast path"),
+    }
+}
+
+dispatch_fma! {
+    fn depthwise_planes_k[const K: usize](
+        x: &[f32], weights: &[f32], bias: &[f32], win: &Window, out: &mut [f32],
+    ) => depthwise_planes_body[K,]
+}
+
+#[inline(always)]
+fn depthwise_planes_body<const K: usize, const FMA: bool>(
+    x: &[f32],
+    weights: &[f32],
+    bias: &[f32],
+    win: &Window,
+    out: &mut [f32],
+) {
+    let channels = bias.len();
+    let in_area = win.rows.len * win.cols.len;
+    let mut plane = PhasePlane::new(win);
+    for (i, (src, dst)) in x
+        .chunks_exact(in_area)
+        .zip(out.chunks_exact_mut(win.out_area()))
+        .enumerate()
+    {
+        let c = i % channels;
+        plane.fill(src);
+        let taps: &[f32; 25] = &pad_taps::<K>(&weights[c * K * K..(c + 1) * K * K]);
+        conv_plane::<K, FMA>(&plane, taps, bias[c], win, dst);
+    }
+}
+
+/// The `K*K` filter taps in a fixed-size array (zeros beyond), so loops over them unroll.
+#[inline(always)]
+fn pad_taps<const K: usize>(w: &[f32]) -> [f32; 25] {
+    let mut taps = [0f32; 25];
+    taps[..K * K].copy_from_slice(w);
+    taps
+}
+
+/// One output plane of the depthwise convolution of `plane` with `taps` plus `bias`.
+#[inline(always)]
+fn conv_plane<const K: usize, const FMA: bool>(
+    plane: &PhasePlane,
+    taps: &[f32; 25],
+    bias: f32,
+    win: &Window,
+    out: &mut [f32],
+) {
+    let (ow, s) = (win.cols.out, win.stride);
+    for (oy, orow) in out.chunks_exact_mut(ow).enumerate() {
+        let rows: [&[f32]; K] = std::array::from_fn(|ky| plane.row(oy * s + ky));
+        let mut ox = 0;
+        while ox + 8 <= ow {
+            let acc = taps_at::<K, 8, FMA>(&rows, taps, bias, plane, ox);
+            orow[ox..ox + 8].copy_from_slice(&acc);
+            ox += 8;
+        }
+        while ox + 4 <= ow {
+            let acc = taps_at::<K, 4, FMA>(&rows, taps, bias, plane, ox);
+            orow[ox..ox + 4].copy_from_slice(&acc);
+            ox += 4;
+        }
+        while ox < ow {
+            orow[ox] = taps_at::<K, 1, FMA>(&rows, taps, bias, plane, ox)[0];
+            ox += 1;
+        }
+    }
+}
+
+/// `L` consecutive outputs starting at column `ox`, summed over all taps in registers.
+#[inline(always)]
+fn taps_at<const K: usize, const L: usize, const FMA: bool>(
+    rows: &[&[f32]; K],
+    taps: &[f32; 25],
+    bias: f32,
+    plane: &PhasePlane,
+    ox: usize,
+) -> [f32; L] {
+    let mut acc = [bias; L];
+    for (ky, row) in rows.iter().enumerate() {
+        for kx in 0..K {
+            let tap = taps[ky * K + kx];
+            let start = plane.column(kx) + ox;
+            let src: &[f32; L] = row[start..start + L].try_into().expect("L inputs");
+            for l in 0..L {
+                acc[l] = madd::<FMA>(tap, src[l], acc[l]);
+            }
+        }
+    }
+    acc
+}
+
+/// A zero-padded copy of one input plane whose rows are split into `stride` phases: padded
+/// column `p` lives at `(p % stride) * phase_len + p / stride`, so the inputs of consecutive
+/// outputs for one kernel tap are contiguous for any stride.
+pub(crate) struct PhasePlane {
+    data: Vec<f32>,
+    stride: usize,
+    phase_len: usize,
+    row_len: usize,
+    top: usize,
+    left: usize,
+    width: usize,
+}
+
+impl PhasePlane {
+    /// Scratch space for planes of the window's input size.
+    pub fn new(win: &Window) -> Self {
+        let phase_len = win.cols.padded().div_ceil(win.stride);
+        let row_len = phase_len * win.stride;
+        PhasePlane {
+            data: vec![0.0; row_len * win.rows.padded()],
+            stride: win.stride,
+            phase_len,
+            row_len,
+            top: win.rows.before,
+            left: win.cols.before,
+            width: win.cols.len,
+        }
+    }
+
+    /// Copies `src` (one `H*W` plane) in; the padding stays zero.
+    pub fn fill(&mut self, src: &[f32]) {
+        for (y, src_row) in src.chunks_exact(self.width).enumerate() {
+            let row = &mut self.data[(y + self.top) * self.row_len..][..self.row_len];
+            if self.stride == 1 {
+                row[self.left..self.left + self.width].copy_from_slice(src_row);
+            } else {
+                for (x, &v) in src_row.iter().enumerate() {
+                    let p = x + self.left;
+                    row[(p % self.stride) * self.phase_len + p / self.stride] = v;
+                }
+            }
+        }
+    }
+
+    /// Padded row `y` (all phases).
+    #[inline(always)]
+    pub fn row(&self, y: usize) -> &[f32] {
+        &self.data[y * self.row_len..(y + 1) * self.row_len]
+    }
+
+    /// Offset within a row of the input read by output column 0 for kernel column `kx`; output
+    /// column `ox` reads `offset + ox`.
+    #[inline(always)]
+    pub fn column(&self, kx: usize) -> usize {
+        (kx % self.stride) * self.phase_len + kx / self.stride
+    }
+}

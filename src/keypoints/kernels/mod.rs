@@ -1,0 +1,44 @@
+//! Fast CPU kernels for the MediaPipe face networks, as candle custom ops.
+//!
+//! Stock candle runs a depthwise convolution as one small convolution per channel and a 1x1
+//! convolution through im2col, which makes the face mesh ~50x slower than TFLite on one thread.
+//! These kernels compute the same results directly on contiguous `f32` NCHW tensors, the layout
+//! candle's own convolutions use, so a network can switch any layer between the stock composition
+//! ([`stock`], the reference used in parity tests) and the fast op without changing layouts.
+//!
+//! Every entry point takes and returns candle tensors in NCHW order (`[batch, channels, height,
+//! width]`). The fast path applies to `f32` tensors on the CPU; any other device or dtype (the
+//! `cuda` and `metal` features, f16 weights) runs the stock composition instead, so callers never
+//! need a second code path. Functions return [`candle_core::Result`] so that they compose with
+//! candle ops inside a network's `forward`.
+//!
+//! - [`depthwise`]: depthwise convolution (any odd kernel, stride 1 or 2, TFLite padding) + bias.
+//! - [`pointwise`]: 1x1 convolution as one matrix product + bias.
+//! - [`conv2d`]: dense convolution (im2col + matrix product) + bias, for stems and heads.
+//! - [`prelu`]: per-channel PReLU; [`add_padded`]: residual add with zero-padded channels;
+//!   [`max_pool2`]: 2x2 stride-2 max pool.
+//! - [`blaze_block`]: the fused residual block (depthwise, pointwise, skip, activation).
+//!
+//! Which implementation runs is chosen per thread with [`with_kernel_path`] (default: fast).
+
+mod block;
+mod conv;
+mod depthwise;
+mod elementwise;
+mod geometry;
+mod matmul;
+mod path;
+mod pointwise;
+mod pool;
+mod simd;
+pub mod stock;
+mod storage;
+
+pub use block::{blaze_block, BlockActivation, BlockWeights};
+pub use conv::conv2d;
+pub use depthwise::depthwise;
+pub use elementwise::{add_padded, prelu};
+pub use geometry::Padding;
+pub use path::{kernel_path, with_kernel_path, KernelPath};
+pub use pointwise::pointwise;
+pub use pool::max_pool2;

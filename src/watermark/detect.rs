@@ -1,0 +1,256 @@
+//! Detection: whiten the frame, fold it onto one tile at each candidate scale, find the tiling's
+//! shift by circular correlation with the synchronisation pattern, then decode the payload.
+//!
+//! Frames of one video fold onto the same tiles, so their evidence adds up before decoding.
+
+use image::RgbImage;
+
+use super::code::{self, CODED_BITS};
+use super::fft::{fft2, Complex};
+use super::key::SFUMATO_KEY;
+use super::luma::Plane;
+use super::pattern::{self, bin_weights, Cell, Layout, BINS, BINS_PER_CELL, CELLS};
+use super::Payload;
+
+/// Tile periods tried, relative to the period the frame's size implies: `STEP^k` for k in the
+/// range, from just under 1 (no crop, or a whole-frame rescale) up to about 1.2 (a centre crop
+/// keeping about 70 % of the area); steps small enough that a whole frame still folds coherently.
+const PERIOD_STEP: f64 = 1.012;
+const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=15;
+/// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
+const CLIP: f32 = 2.0;
+/// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
+const NOISE_FLOOR: f32 = 1.0;
+/// Synchronisation candidates that are decoded; each could pass the check by chance. The
+/// strongest peaks are tried, then the frame as exported (no crop, any whole-frame rescale),
+/// which needs no synchronisation and so still decodes when the sync pattern is too faint.
+const SYNC_ATTEMPTS: usize = 4;
+const DECODE_ATTEMPTS: usize = SYNC_ATTEMPTS + 1;
+
+/// The outcome of a detection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// The payload, if a watermark passed the keyed check.
+    pub payload: Option<Payload>,
+    /// Upper bound on the probability that content never marked yields a payload: decoding
+    /// attempts times the chance of passing the check.
+    pub false_positive_probability: f64,
+    /// Strength of the synchronisation peak in standard deviations of the correlation surface.
+    pub sync_score: f32,
+    /// Frames whose evidence was combined.
+    pub frames: usize,
+}
+
+/// The keyed detector; build it once and reuse it for many frames.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    key: u64,
+    layout: Layout,
+    sync_spectrum: Vec<Complex>,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Detector {
+    /// The detector for the Sfumato key.
+    pub fn new() -> Self {
+        Self::with_key(SFUMATO_KEY)
+    }
+
+    /// The detector for another key.
+    pub fn with_key(key: u64) -> Self {
+        let layout = Layout::new(key);
+        let mut sync_spectrum: Vec<Complex> =
+            layout.sync_bins().into_iter().map(|v| (v, 0.0)).collect();
+        fft2(&mut sync_spectrum, BINS, false);
+        Detector {
+            key,
+            layout,
+            sync_spectrum,
+        }
+    }
+
+    /// Detects the watermark in one image.
+    pub fn detect(&self, img: &RgbImage) -> Detection {
+        let mut evidence = Evidence::new(img.width(), img.height());
+        evidence.add(img);
+        self.decide(&evidence)
+    }
+
+    /// Decides on the evidence gathered from one or more frames.
+    pub fn decide(&self, evidence: &Evidence) -> Detection {
+        let mut candidates: Vec<(f32, usize, usize)> = evidence
+            .folds
+            .iter()
+            .enumerate()
+            .map(|(i, fold)| {
+                let (score, shift) = self.synchronise(fold);
+                (score, i, shift)
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let as_exported = (0.0, evidence.unscaled_index(), 0);
+        let payload = candidates
+            .iter()
+            .take(SYNC_ATTEMPTS)
+            .chain(std::iter::once(&as_exported))
+            .find_map(|&(_, i, shift)| self.decode(&evidence.folds[i], shift));
+        Detection {
+            payload,
+            false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability(),
+            sync_score: candidates.first().map_or(0.0, |c| c.0),
+            frames: evidence.frames,
+        }
+    }
+
+    /// The best circular shift (bin index `dy * BINS + dx`) of `fold` against the sync pattern,
+    /// and its score in standard deviations.
+    fn synchronise(&self, fold: &[f32]) -> (f32, usize) {
+        let mut spec: Vec<Complex> = fold.iter().map(|&v| (v, 0.0)).collect();
+        fft2(&mut spec, BINS, false);
+        for (a, s) in spec.iter_mut().zip(&self.sync_spectrum) {
+            // conj(A) * S gives sum_b fold[b] * sync[b + d].
+            *a = (a.0 * s.0 + a.1 * s.1, a.0 * s.1 - a.1 * s.0);
+        }
+        fft2(&mut spec, BINS, true);
+        let n = spec.len() as f64;
+        let mean = spec.iter().map(|c| c.0 as f64).sum::<f64>() / n;
+        let var = spec
+            .iter()
+            .map(|c| (c.0 as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let (best, peak) = spec
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+            .map(|(i, c)| (i, c.0 as f64))
+            .unwrap_or((0, 0.0));
+        let score = if var > 0.0 {
+            ((peak - mean) / var.sqrt()) as f32
+        } else {
+            0.0
+        };
+        (score, best)
+    }
+
+    /// Reads the coded bits from `fold` with the tiling shifted by `shift`, and decodes them.
+    fn decode(&self, fold: &[f32], shift: usize) -> Option<Payload> {
+        let (dy, dx) = (shift / BINS, shift % BINS);
+        let w = bin_weights();
+        let mut soft = vec![0.0f32; CODED_BITS];
+        for (c, cell) in self.layout.cells.iter().enumerate() {
+            let Cell::Data { bit, chip } = *cell else {
+                continue;
+            };
+            let (cy, cx) = (c / CELLS, c % CELLS);
+            let mut v = 0.0;
+            for (k, wk) in w.iter().enumerate() {
+                let y = (cy * BINS_PER_CELL + k + BINS - dy) % BINS;
+                for (l, wl) in w.iter().enumerate() {
+                    let x = (cx * BINS_PER_CELL + l + BINS - dx) % BINS;
+                    v += wk * wl * fold[y * BINS + x];
+                }
+            }
+            soft[bit] += chip * v;
+        }
+        code::decode(&soft, self.key).map(Payload)
+    }
+}
+
+/// Whitened frames folded onto one tile at every candidate period, summed over frames of one
+/// size (a video's frames).
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    width: u32,
+    height: u32,
+    periods: Vec<f64>,
+    folds: Vec<Vec<f32>>,
+    frames: usize,
+}
+
+impl Evidence {
+    /// Empty evidence for frames of `width`×`height`.
+    pub fn new(width: u32, height: u32) -> Self {
+        let base = pattern::tile_period(width, height);
+        let periods: Vec<f64> = PERIOD_STEPS.map(|k| base * PERIOD_STEP.powi(k)).collect();
+        Evidence {
+            width,
+            height,
+            folds: vec![vec![0.0; BINS * BINS]; periods.len()],
+            periods,
+            frames: 0,
+        }
+    }
+
+    /// Adds a frame; frames of another size than the first are ignored and `false` returned.
+    pub fn add(&mut self, img: &RgbImage) -> bool {
+        if img.dimensions() != (self.width, self.height) {
+            return false;
+        }
+        let residual = whiten(
+            &Plane::luma(img),
+            pattern::tile_period(self.width, self.height),
+        );
+        for (period, fold) in self.periods.iter().zip(self.folds.iter_mut()) {
+            let cols = bin_index(self.width, *period);
+            let rows = bin_index(self.height, *period);
+            for (row, &by) in residual.chunks(self.width as usize).zip(&rows) {
+                let dst = &mut fold[by * BINS..(by + 1) * BINS];
+                for (&v, &bx) in row.iter().zip(&cols) {
+                    dst[bx] += v;
+                }
+            }
+        }
+        self.frames += 1;
+        true
+    }
+
+    /// The index of the fold at the period the frame's size implies (factor 1).
+    fn unscaled_index(&self) -> usize {
+        (-PERIOD_STEPS.start()) as usize
+    }
+
+    /// Frames added so far.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+}
+
+/// The high-frequency part of the luma, where the pattern lives, divided by the local level of
+/// that part so busy textures and edges weigh no more than flat areas (the host image is the
+/// main noise, and it is far from stationary).
+fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
+    let radius = ((period / CELLS as f64).round() as usize).max(1);
+    let local = luma.box_mean(radius);
+    let high = Plane {
+        data: luma
+            .data
+            .iter()
+            .zip(&local.data)
+            .map(|(a, b)| a - b)
+            .collect(),
+        ..local.clone()
+    };
+    let level = Plane {
+        data: high.data.iter().map(|v| v.abs()).collect(),
+        ..local
+    }
+    .box_mean(2 * radius);
+    high.data
+        .iter()
+        .zip(&level.data)
+        .map(|(h, l)| (h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP))
+        .collect()
+}
+
+fn bin_index(len: u32, period: f64) -> Vec<usize> {
+    let bin = period / BINS as f64;
+    (0..len)
+        .map(|i| (((i as f64 + 0.5) / bin).floor() as i64).rem_euclid(BINS as i64) as usize)
+        .collect()
+}

@@ -1,0 +1,68 @@
+//! Luma planes and the box filter that both the perceptual mask and the detector's whitening use.
+
+use image::RgbImage;
+
+/// A single-channel f32 image, row-major.
+#[derive(Debug, Clone)]
+pub struct Plane {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height` values.
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    /// The BT.601 luma of `img` on the 0–255 scale (the weights sum to 1, so adding the same
+    /// value to R, G and B changes luma by exactly that value).
+    pub fn luma(img: &RgbImage) -> Self {
+        let data = img
+            .pixels()
+            .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+            .collect();
+        Plane {
+            width: img.width() as usize,
+            height: img.height() as usize,
+            data,
+        }
+    }
+
+    /// The mean over a (2r+1)² window, edges clamped; separable running sums, O(1) per pixel.
+    pub fn box_mean(&self, r: usize) -> Plane {
+        let (w, h) = (self.width, self.height);
+        let mut tmp = vec![0.0f32; w * h];
+        for (src, dst) in self.data.chunks(w).zip(tmp.chunks_mut(w)) {
+            running_mean(src, dst, r);
+        }
+        let mut out = vec![0.0f32; w * h];
+        let mut col = vec![0.0f32; h];
+        let mut res = vec![0.0f32; h];
+        for x in 0..w {
+            for y in 0..h {
+                col[y] = tmp[y * w + x];
+            }
+            running_mean(&col, &mut res, r);
+            for y in 0..h {
+                out[y * w + x] = res[y];
+            }
+        }
+        Plane {
+            width: w,
+            height: h,
+            data: out,
+        }
+    }
+}
+
+fn running_mean(src: &[f32], dst: &mut [f32], r: usize) {
+    let n = src.len();
+    let at = |i: isize| src[i.clamp(0, n as isize - 1) as usize];
+    let norm = 1.0 / (2 * r + 1) as f32;
+    let mut sum: f32 = (-(r as isize)..=r as isize).map(at).sum();
+    for (i, d) in dst.iter_mut().enumerate() {
+        *d = sum * norm;
+        let i = i as isize;
+        sum += at(i + r as isize + 1) - at(i - r as isize);
+    }
+}
