@@ -193,7 +193,7 @@ pub fn render(
             )))
         }
         Some(n) => n,
-        None => pick_reference(&portrait.face.landmarks, &track).ok_or_else(|| {
+        None => pick_reference(&portrait.face.landmarks, track).ok_or_else(|| {
             Error::BadInput("no face was found in any frame of the driver video".into())
         })?,
     };
