@@ -29,14 +29,21 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average at start: {}", load.trim());
     let driver = shared.join("media/public/driving_d0.mp4");
-    let astronaut = image::open(shared.join("media/images/astronaut.png")).expect("astronaut").to_rgb8();
+    let astronaut = image::open(shared.join("media/images/astronaut.png"))
+        .expect("astronaut")
+        .to_rgb8();
     let dir = tempfile::tempdir().expect("temp dir");
     let mesh = FaceMesh::load().expect("weights");
     for size in [512u32, 1024] {
         let portrait = dir.path().join(format!("astronaut_{size}.png"));
-        image::imageops::resize(&astronaut, size, size, image::imageops::FilterType::Lanczos3)
-            .save(&portrait)
-            .expect("portrait");
+        image::imageops::resize(
+            &astronaut,
+            size,
+            size,
+            image::imageops::FilterType::Lanczos3,
+        )
+        .save(&portrait)
+        .expect("portrait");
         let job = Job {
             portrait: portrait.clone(),
             driver: DriverSource::Video(driver.clone()),
@@ -66,7 +73,8 @@ fn main() {
             MotionConfig::default(),
         )
         .expect("motion");
-        let mut engine = WarpEngine::new(prepared.image.clone(), &prepared.face, Device::Cpu).expect("engine");
+        let mut engine =
+            WarpEngine::new(prepared.image.clone(), &prepared.face, Device::Cpu).expect("engine");
         let t = Instant::now();
         for (index, lm) in track.iter().enumerate() {
             let target = motion.next(lm.as_deref());

@@ -22,10 +22,10 @@ pub struct EvalArgs {
     #[arg(long)]
     synthetic_mouth: bool,
     /// Soft limit on head movement in face widths (as for the main command); 0 = none.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.0)]
     max_translation: f32,
     /// Soft limit on head scale change (as for the main command); 0 = none.
-    #[arg(long, default_value_t = 0.08)]
+    #[arg(long, default_value_t = 0.0)]
     max_scale_change: f32,
     /// Temporal smoothing, 0 to 1 (as for the main command).
     #[arg(long, default_value_t = 0.5)]

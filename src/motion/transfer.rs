@@ -37,8 +37,8 @@ impl Default for MotionConfig {
         Self {
             motion_scale: 1.0,
             max_rotation_deg: 25.0,
-            max_translation: 0.2,
-            max_scale_change: 0.08,
+            max_translation: 0.0,
+            max_scale_change: 0.0,
             smoothing: 0.5,
             ease_seconds: 0.5,
             fps: 25.0,

@@ -1,6 +1,6 @@
 //! The main job, `animate PORTRAIT --driver VIDEO|preset:NAME -o OUT`: decode → keypoints →
-//! motion → engine → watermark → writer, with decoding, rendering and encoding overlapped on
-//! separate threads.
+//! motion → engine → watermark (every frame, plus provenance XMP) → writer, with decoding,
+//! rendering and encoding overlapped on separate threads.
 
 pub mod eval;
 
@@ -10,7 +10,8 @@ use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
-use crate::watermark::{xmp::Provenance, Marker, Payload};
+use crate::watermark::xmp::Provenance;
+use crate::watermark::{Marker, Payload};
 use crate::{Error, Result};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
@@ -192,7 +193,7 @@ pub fn render(
             )))
         }
         Some(n) => n,
-        None => pick_reference(&portrait.face.landmarks, &track).ok_or_else(|| {
+        None => pick_reference(&portrait.face.landmarks, track).ok_or_else(|| {
             Error::BadInput("no face was found in any frame of the driver video".into())
         })?,
     };
@@ -205,11 +206,12 @@ pub fn render(
     let (width, height) = portrait.image.dimensions();
     let mut engine = WarpEngine::new(portrait.image.clone(), &portrait.face, job.device)?;
     let gpu = engine.uses_gpu();
+    let payload = Payload::for_export();
+    let marker = Marker::new(payload);
     let mut spec = OutputSpec::new(&job.output, fps, width, height);
+    spec.xmp = Some(Provenance::for_export(engine.name(), payload).to_xmp());
     spec.audio = audio;
     spec.force = job.force;
-    let marker = Marker::new(Payload::for_export());
-    spec.xmp = Some(Provenance::for_export("warp", marker.payload()).to_xmp());
 
     let total = track.len();
     let frames = match &job.driver {
@@ -242,6 +244,7 @@ pub fn render(
                 driver_face: face.as_ref().filter(|_| driver.is_some()),
                 target_landmarks: &target,
             })?;
+            // The watermark call site: every exported frame is marked before the writer.
             marker.embed(&mut out);
             if enc_tx.send(out).is_err() {
                 break;

@@ -13,8 +13,11 @@ use rayon::prelude::*;
 /// Smallest allowed Jacobian determinant of the backward map, relative to the identity's.
 pub const MIN_JACOBIAN: f32 = 0.01;
 
-/// How far (in face-oval radii beyond the oval) the head's motion still reaches.
+/// How far (in face-oval radii beyond the oval) the head's motion still reaches above and beside
+/// the face (hair, ears).
 const HEAD_FALLOFF: f32 = 1.1;
+/// The same straight below the face: the neck follows the head, the shoulders much less.
+const NECK_FALLOFF: f32 = 0.5;
 
 /// Per-portrait state that turns target landmarks into a [`WarpGrid`].
 pub struct WarpField {
@@ -208,7 +211,10 @@ impl HeadMotion {
     /// from it and at the frame edges.
     fn weight(&self, q: [f32; 2]) -> f32 {
         let rho = self.radius(q);
-        let head = 1.0 - smoothstep(1.1, 1.1 + HEAD_FALLOFF, rho);
+        let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
+        let below = (dy / dx.hypot(dy).max(1e-6)).max(0.0);
+        let falloff = HEAD_FALLOFF + below * below * (NECK_FALLOFF - HEAD_FALLOFF);
+        let head = 1.0 - smoothstep(1.1, 1.1 + falloff, rho);
         let edge = q[0]
             .min(q[1])
             .min(self.width - 1.0 - q[0])

@@ -23,11 +23,27 @@ pub fn remap(src: &RgbImage, grid: &WarpGrid) -> RgbImage {
                 [a[0] + fy * (b[0] - a[0]), a[1] + fy * (b[1] - a[1])]
             })
             .collect();
+        // Where this row's interpolated nodes on both sides of a cell are unmoved, the pixels
+        // are a plain copy (what the bilinear sample gives there too): most of the background.
+        let unmoved: Vec<bool> = line
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (p[0] - (i as u32 * grid.spacing) as f32).abs() < 1e-3
+                    && (p[1] - y as f32).abs() < 1e-3
+            })
+            .collect();
+        let src_row = &raw[y * stride..(y + 1) * stride];
         for x in 0..w as usize {
             let gx = (x as f32 / s).min((grid.cols - 1) as f32);
             let i = (gx as usize).min(grid.cols.saturating_sub(2));
+            let i1 = (i + 1).min(grid.cols - 1);
+            if unmoved[i] && unmoved[i1] {
+                row[x * 3..x * 3 + 3].copy_from_slice(&src_row[x * 3..x * 3 + 3]);
+                continue;
+            }
             let fx = gx - i as f32;
-            let (a, b) = (line[i], line[(i + 1).min(grid.cols - 1)]);
+            let (a, b) = (line[i], line[i1]);
             let sx = a[0] + fx * (b[0] - a[0]);
             let sy = a[1] + fx * (b[1] - a[1]);
             let px = bilinear(raw, w, h, sx, sy);
