@@ -10,7 +10,10 @@ use sfumato::engine::warp::{Device, WarpEngine};
 use sfumato::engine::{DriveFrame, Engine};
 use sfumato::keypoints::FaceMesh;
 use sfumato::motion::{MotionConfig, MotionTransfer};
-use sfumato::pipeline::{self, prepare_portrait, track_driver, DriverSource, Job, Stage};
+use sfumato::pipeline::{
+    self, prepare_portrait, track_driver, DriverSource, EngineChoice, Job, Stage,
+};
+use sfumato::preview::FrameSender;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -29,26 +32,33 @@ fn main() {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("load average at start: {}", load.trim());
     let driver = shared.join("media/public/driving_d0.mp4");
-    let astronaut = image::open(shared.join("media/images/astronaut.png")).expect("astronaut").to_rgb8();
+    let astronaut = image::open(shared.join("media/images/astronaut.png"))
+        .expect("astronaut")
+        .to_rgb8();
     let dir = tempfile::tempdir().expect("temp dir");
     let mesh = FaceMesh::load().expect("weights");
     for size in [512u32, 1024] {
         let portrait = dir.path().join(format!("astronaut_{size}.png"));
-        image::imageops::resize(&astronaut, size, size, image::imageops::FilterType::Lanczos3)
-            .save(&portrait)
-            .expect("portrait");
+        image::imageops::resize(
+            &astronaut,
+            size,
+            size,
+            image::imageops::FilterType::Lanczos3,
+        )
+        .save(&portrait)
+        .expect("portrait");
         let job = Job {
             portrait: portrait.clone(),
             driver: DriverSource::Video(driver.clone()),
-            output: dir.path().join(format!("out_{size}.mp4")),
+            output: Some(dir.path().join(format!("out_{size}.mp4"))),
             max_size: None,
-            device: Device::Cpu,
+            engine: EngineChoice::Warp(Device::Cpu),
             motion: MotionConfig::default(),
             reference: None,
             force: true,
         };
         let t = Instant::now();
-        let report = pipeline::run(&job, &no_progress).expect("job");
+        let report = pipeline::run(&job, &no_progress, &FrameSender::detached()).expect("job");
         let whole = t.elapsed().as_secs_f64();
         let frames = report.frames as f64;
 
@@ -57,7 +67,14 @@ fn main() {
         let tracking = t.elapsed().as_secs_f64();
         let prepared = prepare_portrait(&portrait, None, &mesh).expect("portrait face");
         let t = Instant::now();
-        pipeline::render(&job, &prepared, &track, &no_progress).expect("render");
+        pipeline::render(
+            &job,
+            &prepared,
+            &track,
+            &no_progress,
+            &FrameSender::detached(),
+        )
+        .expect("render");
         let render = t.elapsed().as_secs_f64();
 
         let mut motion = MotionTransfer::new(
@@ -66,7 +83,8 @@ fn main() {
             MotionConfig::default(),
         )
         .expect("motion");
-        let mut engine = WarpEngine::new(prepared.image.clone(), &prepared.face, Device::Cpu).expect("engine");
+        let mut engine =
+            WarpEngine::new(prepared.image.clone(), &prepared.face, Device::Cpu).expect("engine");
         let t = Instant::now();
         for (index, lm) in track.iter().enumerate() {
             let target = motion.next(lm.as_deref());
