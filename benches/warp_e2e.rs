@@ -10,7 +10,10 @@ use sfumato::engine::warp::{Device, WarpEngine};
 use sfumato::engine::{DriveFrame, Engine};
 use sfumato::keypoints::FaceMesh;
 use sfumato::motion::{MotionConfig, MotionTransfer};
-use sfumato::pipeline::{self, prepare_portrait, track_driver, DriverSource, Job, Stage};
+use sfumato::pipeline::{
+    self, prepare_portrait, track_driver, DriverSource, EngineChoice, Job, Stage,
+};
+use sfumato::preview::FrameSender;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -47,15 +50,15 @@ fn main() {
         let job = Job {
             portrait: portrait.clone(),
             driver: DriverSource::Video(driver.clone()),
-            output: dir.path().join(format!("out_{size}.mp4")),
+            output: Some(dir.path().join(format!("out_{size}.mp4"))),
             max_size: None,
-            device: Device::Cpu,
+            engine: EngineChoice::Warp(Device::Cpu),
             motion: MotionConfig::default(),
             reference: None,
             force: true,
         };
         let t = Instant::now();
-        let report = pipeline::run(&job, &no_progress).expect("job");
+        let report = pipeline::run(&job, &no_progress, &FrameSender::detached()).expect("job");
         let whole = t.elapsed().as_secs_f64();
         let frames = report.frames as f64;
 
@@ -64,7 +67,14 @@ fn main() {
         let tracking = t.elapsed().as_secs_f64();
         let prepared = prepare_portrait(&portrait, None, &mesh).expect("portrait face");
         let t = Instant::now();
-        pipeline::render(&job, &prepared, &track, &no_progress).expect("render");
+        pipeline::render(
+            &job,
+            &prepared,
+            &track,
+            &no_progress,
+            &FrameSender::detached(),
+        )
+        .expect("render");
         let render = t.elapsed().as_secs_f64();
 
         let mut motion = MotionTransfer::new(

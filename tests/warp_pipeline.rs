@@ -7,7 +7,8 @@ use sfumato::engine::warp::Device;
 use sfumato::keypoints::{FaceMesh, FaceTracker};
 use sfumato::motion::preset::Preset;
 use sfumato::motion::MotionConfig;
-use sfumato::pipeline::{self, prepare_portrait, track_driver, DriverSource, Job};
+use sfumato::pipeline::{self, prepare_portrait, track_driver, DriverSource, EngineChoice, Job};
+use sfumato::preview::FrameSender;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,9 +16,9 @@ fn job(portrait: &Path, driver: DriverSource, output: PathBuf, max_size: Option<
     Job {
         portrait: portrait.to_path_buf(),
         driver,
-        output,
+        output: Some(output),
         max_size,
-        device: Device::Cpu,
+        engine: EngineChoice::Warp(Device::Cpu),
         motion: MotionConfig::default(),
         reference: None,
         force: false,
@@ -94,7 +95,12 @@ fn idle_preset_gif_loops_without_a_jump() {
         seconds: 3.6,
         fps: 10,
     };
-    let report = pipeline::run(&job(&portrait, driver, out.clone(), None), &no_progress).unwrap();
+    let report = pipeline::run(
+        &job(&portrait, driver, out.clone(), None),
+        &no_progress,
+        &FrameSender::detached(),
+    )
+    .unwrap();
     assert_eq!((report.frames, report.width, report.height), (36, 512, 600));
     let (info, gif) = frames(&out);
     assert_eq!(gif.len(), 36);
@@ -150,7 +156,14 @@ fn every_public_portrait_with_every_public_driver() {
                 out.clone(),
                 max_size,
             );
-            let report = pipeline::render(&job, &prepared, &track, &no_progress).unwrap();
+            let report = pipeline::render(
+                &job,
+                &prepared,
+                &track,
+                &no_progress,
+                &FrameSender::detached(),
+            )
+            .unwrap();
             let (info, video) = frames(&out);
             let what = format!("{portrait} × {driver}");
             assert_eq!(video.len(), track.len(), "{what}: frame count");

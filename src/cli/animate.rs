@@ -3,11 +3,13 @@
 
 use super::progress::Progress;
 use clap::ValueEnum;
+use sfumato::engine::tpsmm::{CropMode, Mode, TpsmmOptions};
 use sfumato::engine::warp::Device;
 use sfumato::motion::MotionConfig;
-use sfumato::pipeline::{self, DriverSource, Job, Stage};
-use sfumato::{Error, Result};
-use std::path::PathBuf;
+use sfumato::pipeline::{self, DriverSource, EngineChoice, Job, Stage};
+use sfumato::preview::{self, PreviewArgs, PreviewHooks, PreviewMode};
+use sfumato::{media, Error, Result};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Arguments of the main command (given without a subcommand).
@@ -30,6 +32,29 @@ pub struct AnimateArgs {
     /// Where the warp runs: `auto` uses a hardware GPU when there is one, else the CPU.
     #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
     device: DeviceArg,
+    /// Rendering engine: `warp` (default, nothing to download) moves the full-resolution
+    /// portrait with the face landmarks; `tpsmm` runs the Thin-Plate-Spline Motion Model
+    /// (needs --weights, the official checkpoint, e.g. vox.pth.tar).
+    #[arg(long, value_enum, default_value_t = EngineArg::Warp)]
+    engine: EngineArg,
+    /// `--engine tpsmm`: the checkpoint, the official `.pth.tar` or a safetensors conversion.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// `--engine tpsmm`: model config, `vox`, `taichi`, `ted`, `mgif` or a YAML file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "vox")]
+    config: String,
+    /// `--engine tpsmm`: keypoint transfer, `relative` (keeps the portrait's face shape),
+    /// `standard` (driver keypoints as they are) or `avd` (the model's pose re-targeting).
+    #[arg(long, value_name = "MODE", default_value = "relative")]
+    mode: String,
+    /// `--engine tpsmm`: `face` crops a 256² face region and pastes it back; `none` feeds the
+    /// whole frames, like the official demo on pre-cropped clips.
+    #[arg(long, value_name = "CROP", default_value = "face")]
+    crop: String,
+    /// `--engine tpsmm`: `high` warps the full-resolution portrait with the model's motion and
+    /// uses generated pixels only where the source is hidden; `model` upscales the 256² output.
+    #[arg(long, value_name = "DETAIL", default_value = "high")]
+    detail: String,
     /// Scale the driver's motion: 1 as measured, 0.5 half as much, 1.5 exaggerated.
     #[arg(long, value_name = "K", default_value_t = 1.0)]
     motion_scale: f32,
@@ -63,6 +88,15 @@ pub struct AnimateArgs {
     /// No progress bar or summary.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    preview: PreviewArgs,
+}
+
+/// `--engine` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Warp,
+    Tpsmm,
 }
 
 /// `--device` values.
@@ -121,20 +155,25 @@ fn animate(args: &AnimateArgs) -> Result<()> {
             "--smoothing must be between 0 and 1".into(),
         ));
     }
-    let output = args.output.clone().unwrap_or_else(|| {
-        let stem = portrait.file_stem().unwrap_or_default().to_string_lossy();
-        PathBuf::from(format!("{stem}_animated.mp4"))
+    let preview_only = args.preview.mode() == PreviewMode::Only;
+    if preview_only && args.output.is_some() {
+        return Err(Error::BadInput(
+            "--preview-only writes no file; drop -o or use --preview".into(),
+        ));
+    }
+    let output = (!preview_only).then(|| {
+        args.output.clone().unwrap_or_else(|| {
+            let stem = portrait.file_stem().unwrap_or_default().to_string_lossy();
+            PathBuf::from(format!("{stem}_animated.mp4"))
+        })
     });
+    let driver = DriverSource::parse(driver, args.duration, args.fps)?;
     let job = Job {
-        portrait,
-        driver: DriverSource::parse(driver, args.duration, args.fps)?,
+        portrait: portrait.clone(),
+        driver: driver.clone(),
         output: output.clone(),
         max_size: args.max_size,
-        device: match args.device {
-            DeviceArg::Auto => Device::Auto,
-            DeviceArg::Cpu => Device::Cpu,
-            DeviceArg::Gpu => Device::Gpu,
-        },
+        engine: engine_choice(args)?,
         motion: MotionConfig {
             motion_scale: args.motion_scale,
             max_rotation_deg: args.max_rotation,
@@ -163,19 +202,38 @@ fn animate(args: &AnimateArgs) -> Result<()> {
             bar.inc();
         }
     };
-    let report = pipeline::run(&job, &on_progress)?;
+    let (fps, total) = clip_shape(&driver)?;
+    let size = image::image_dimensions(&portrait).unwrap_or((512, 512));
+    let opts = args.preview.options(&portrait, fps, size, total);
+    let hooks = PreviewHooks {
+        save_frame: Some(preview::save_beside(
+            output.as_deref().unwrap_or(Path::new(&portrait)),
+            None,
+        )),
+        ..PreviewHooks::default()
+    };
+    let mut notice = |line: &str| eprintln!("{line}");
+    let (report, _) = preview::run_alongside(
+        args.preview.plan(),
+        opts,
+        hooks,
+        output.as_deref(),
+        &mut notice,
+        |frames| pipeline::run(&job, &on_progress, &frames),
+    )?;
     if let Some((_, bar)) = bars.lock().unwrap_or_else(|e| e.into_inner()).take() {
         bar.finish();
     }
-    if !args.quiet {
+    if let (false, Some(output)) = (args.quiet, &output) {
         eprintln!(
-            "wrote {}: {} frames, {}x{}, {:.2} fps (reference driver frame {}, warp on {}{})",
+            "wrote {}: {} frames, {}x{}, {:.2} fps (reference driver frame {}, {} on {}{})",
             output.display(),
             report.frames,
             report.width,
             report.height,
             report.fps.as_f64(),
             report.reference,
+            report.engine,
             if report.gpu { "GPU" } else { "CPU" },
             if report.frames_without_face > 0 {
                 format!(", {} frames without a face", report.frames_without_face)
@@ -185,4 +243,54 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The engine `--engine` and its options select.
+fn engine_choice(args: &AnimateArgs) -> Result<EngineChoice> {
+    Ok(match args.engine {
+        EngineArg::Warp => EngineChoice::Warp(match args.device {
+            DeviceArg::Auto => Device::Auto,
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Gpu => Device::Gpu,
+        }),
+        EngineArg::Tpsmm => {
+            let weights = args.weights.clone().ok_or_else(|| {
+                Error::BadInput(
+                    "--engine tpsmm needs --weights FILE: the official TPSMM checkpoint \
+                     (e.g. vox.pth.tar; see README, section Neural engine)"
+                        .into(),
+                )
+            })?;
+            let high_detail = match args.detail.as_str() {
+                "high" => true,
+                "model" => false,
+                other => {
+                    return Err(Error::BadInput(format!(
+                        "--detail {other}: expected high or model"
+                    )))
+                }
+            };
+            EngineChoice::Tpsmm(Box::new(TpsmmOptions {
+                weights,
+                config: args.config.clone(),
+                mode: args.mode.parse::<Mode>()?,
+                crop: args.crop.parse::<CropMode>()?,
+                high_detail,
+            }))
+        }
+    })
+}
+
+/// Frame rate and frame count of the clip the driver makes, for the preview window.
+fn clip_shape(driver: &DriverSource) -> Result<(f64, usize)> {
+    Ok(match driver {
+        DriverSource::Video(path) => {
+            let info = media::open_video(path)?.info().clone();
+            (info.fps.as_f64(), info.frame_count as usize)
+        }
+        DriverSource::Preset { seconds, fps, .. } => (
+            f64::from(*fps),
+            ((seconds * *fps as f32).round() as usize).max(1),
+        ),
+    })
 }

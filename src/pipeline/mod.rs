@@ -4,14 +4,15 @@
 
 pub mod eval;
 
+use crate::engine::tpsmm::{TpsmmEngine, TpsmmOptions};
 use crate::engine::warp::{Device, WarpEngine};
 use crate::engine::{DriveFrame, Engine};
 use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
-use crate::watermark::xmp::Provenance;
-use crate::watermark::{Marker, Payload};
+use crate::preview::{ClipInfo, FrameSender, PreviewFrame};
+use crate::watermark::{xmp::Provenance, Marker, Payload};
 use crate::{Error, Result};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,15 @@ impl DriverSource {
     }
 }
 
+/// Which engine renders the frames (`--engine`).
+#[derive(Debug, Clone)]
+pub enum EngineChoice {
+    /// The default keypoint-driven warp, on the given device.
+    Warp(Device),
+    /// The neural Thin-Plate-Spline Motion Model with a user-supplied checkpoint.
+    Tpsmm(Box<TpsmmOptions>),
+}
+
 /// Everything the main job needs.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -55,12 +65,12 @@ pub struct Job {
     pub portrait: PathBuf,
     /// Where the motion comes from.
     pub driver: DriverSource,
-    /// Output: `.mp4`, `.gif`, or a folder for PNG frames.
-    pub output: PathBuf,
+    /// Output: `.mp4`, `.gif`, or a folder for PNG frames; `None` renders for the preview only.
+    pub output: Option<PathBuf>,
     /// Cap on the output's longer side, in pixels (the portrait is scaled down to fit).
     pub max_size: Option<u32>,
-    /// Where the warp's remap runs.
-    pub device: Device,
+    /// The engine that renders the frames.
+    pub engine: EngineChoice,
     /// How driver motion becomes portrait motion (its `fps` is set from the driver).
     pub motion: MotionConfig,
     /// Driver frame to use as the neutral reference (0-based); `None` picks the frame closest
@@ -85,8 +95,10 @@ pub struct JobReport {
     pub height: u32,
     /// Output frame rate.
     pub fps: Fps,
-    /// Whether the warp ran on a GPU adapter.
+    /// Whether the engine ran on a GPU adapter.
     pub gpu: bool,
+    /// The engine's name, as recorded in the provenance metadata.
+    pub engine: &'static str,
 }
 
 /// Progress of a job, reported to the caller's callback.
@@ -140,13 +152,21 @@ pub type DriverTrack = Vec<Option<Vec<[f32; 3]>>>;
 /// Callback told about progress: `(stage, frames done, total frames if known)`.
 pub type ProgressFn<'a> = &'a (dyn Fn(Stage, u64, Option<u64>) + Sync);
 
-/// Runs the job; `progress` is called after each frame.
-pub fn run(job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
+/// Runs the job; `progress` is called after each frame and every finished frame is offered to
+/// `preview` (use [`FrameSender::detached`] without a window).
+pub fn run(job: &Job, progress: ProgressFn<'_>, preview: &FrameSender) -> Result<JobReport> {
     let mut inputs: Vec<&Path> = vec![&job.portrait];
     if let DriverSource::Video(p) = &job.driver {
         inputs.push(p);
     }
-    media::check_output_path(&job.output, &inputs, job.force)?;
+    if let Some(output) = &job.output {
+        media::check_output_path(output, &inputs, job.force)?;
+    }
+    if let (EngineChoice::Tpsmm(_), DriverSource::Preset { .. }) = (&job.engine, &job.driver) {
+        return Err(Error::BadInput(
+            "--engine tpsmm needs a driving video; presets drive the warp engine only".into(),
+        ));
+    }
     let mesh = FaceMesh::load()?;
     let portrait = prepare_portrait(&job.portrait, job.max_size, &mesh)?;
     let track = match &job.driver {
@@ -161,7 +181,7 @@ pub fn run(job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
             lm.into_iter().map(Some).collect()
         }
     };
-    render(job, &portrait, &track, progress)
+    render(job, &portrait, &track, progress, preview)
 }
 
 /// The second half of [`run`]: animates a prepared portrait with an already tracked driver
@@ -171,6 +191,7 @@ pub fn render(
     portrait: &PreparedPortrait,
     track: &DriverTrack,
     progress: ProgressFn<'_>,
+    preview: &FrameSender,
 ) -> Result<JobReport> {
     let (fps, audio) = match &job.driver {
         DriverSource::Video(path) => (
@@ -204,14 +225,35 @@ pub fn render(
     let reference_landmarks = track[reference].clone().unwrap_or_default();
     let mut motion = MotionTransfer::new(&portrait.face.landmarks, &reference_landmarks, config)?;
     let (width, height) = portrait.image.dimensions();
-    let mut engine = WarpEngine::new(portrait.image.clone(), &portrait.face, job.device)?;
-    let gpu = engine.uses_gpu();
-    let payload = Payload::for_export();
-    let marker = Marker::new(payload);
-    let mut spec = OutputSpec::new(&job.output, fps, width, height);
-    spec.xmp = Some(Provenance::for_export(engine.name(), payload).to_xmp());
-    spec.audio = audio;
-    spec.force = job.force;
+    let (mut engine, gpu): (Box<dyn Engine>, bool) = match &job.engine {
+        EngineChoice::Warp(device) => {
+            let warp = WarpEngine::new(portrait.image.clone(), &portrait.face, *device)?;
+            let gpu = warp.uses_gpu();
+            (Box::new(warp), gpu)
+        }
+        EngineChoice::Tpsmm(opts) => (
+            Box::new(TpsmmEngine::new(
+                &portrait.image,
+                Some(&portrait.face),
+                opts,
+            )?),
+            cfg!(any(feature = "cuda", feature = "metal")),
+        ),
+    };
+    let marker = Marker::new(Payload::for_export());
+    let xmp = Provenance::for_export(engine.name(), marker.payload()).to_xmp();
+    let spec = job.output.as_ref().map(|output| {
+        let mut spec = OutputSpec::new(output, fps, width, height);
+        spec.audio = audio;
+        spec.force = job.force;
+        spec.xmp = Some(xmp);
+        spec
+    });
+    preview.set_clip(ClipInfo {
+        fps: fps.as_f64(),
+        size: (width, height),
+        total: Some(track.len()),
+    });
 
     let total = track.len();
     let frames = match &job.driver {
@@ -226,6 +268,9 @@ pub fn render(
     let mut written = 0usize;
     let render_result = (|| -> Result<()> {
         for (index, driver_face) in track.iter().enumerate() {
+            if preview.is_cancelled() {
+                return Err(Error::Failed("cancelled from the preview window".into()));
+            }
             let driver = match &job.driver {
                 DriverSource::Video(_) => Some(frames.recv().map_err(|_| {
                     Error::Failed("the driver video ended early on the second read".into())
@@ -238,14 +283,18 @@ pub fn render(
                 bbox: [0.0; 4],
                 landmarks: lm.clone(),
             });
-            let mut out = engine.render(&DriveFrame {
+            let drive = DriveFrame {
                 index,
                 driver: driver.as_ref().unwrap_or(&portrait.image),
                 driver_face: face.as_ref().filter(|_| driver.is_some()),
                 target_landmarks: &target,
-            })?;
+            };
+            let mut out = engine.render(&drive)?;
             // The watermark call site: every exported frame is marked before the writer.
             marker.embed(&mut out);
+            if preview.wants_frames() {
+                preview.send(PreviewFrame::rendered(&drive, &out));
+            }
             if enc_tx.send(out).is_err() {
                 break;
             }
@@ -268,15 +317,24 @@ pub fn render(
         height,
         fps,
         gpu,
+        engine: engine.name(),
     })
 }
 
 /// The writer on its own thread, fed through a short queue; the thread's result says whether
 /// every frame was written and the file finished. Fails at once if the output cannot be opened.
-fn encode_thread(spec: OutputSpec) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
+/// Without a spec (preview only) the thread just drops the frames.
+fn encode_thread(
+    spec: Option<OutputSpec>,
+) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
     let (tx, rx) = sync_channel::<RgbImage>(4);
     let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
     let handle = std::thread::spawn(move || -> Result<()> {
+        let Some(spec) = spec else {
+            let _ = ready_tx.send(Ok(()));
+            rx.into_iter().for_each(drop);
+            return Ok(());
+        };
         let mut writer = match VideoWriter::create(spec) {
             Ok(w) => {
                 let _ = ready_tx.send(Ok(()));
