@@ -5,7 +5,8 @@ use super::progress::Progress;
 use clap::ValueEnum;
 use sfumato::engine::warp::Device;
 use sfumato::motion::MotionConfig;
-use sfumato::pipeline::{self, DriverSource, Job, Stage};
+use sfumato::pipeline::{self, DriverSource, Job, JobReport, ProgressFn, Stage};
+use sfumato::preview::{self, PreviewArgs, PreviewHooks, WindowPlan};
 use sfumato::{Error, Result};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -63,6 +64,8 @@ pub struct AnimateArgs {
     /// No progress bar or summary.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    preview: PreviewArgs,
 }
 
 /// `--device` values.
@@ -163,11 +166,11 @@ fn animate(args: &AnimateArgs) -> Result<()> {
             bar.inc();
         }
     };
-    let report = pipeline::run(&job, &on_progress)?;
+    let report = run_job(args, &job, &on_progress)?;
     if let Some((_, bar)) = bars.lock().unwrap_or_else(|e| e.into_inner()).take() {
         bar.finish();
     }
-    if !args.quiet {
+    if !args.quiet && !args.preview.preview_only {
         eprintln!(
             "wrote {}: {} frames, {}x{}, {:.2} fps (reference driver frame {}, warp on {}{})",
             output.display(),
@@ -185,4 +188,35 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs the job, with the live preview window the flags and the session call for: frames are
+/// generated on a worker thread while the window plays them on this one. With `--preview-only`
+/// the export goes to a scratch folder that is deleted afterwards.
+fn run_job(args: &AnimateArgs, job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
+    let plan = args.preview.plan();
+    if plan == WindowPlan::NoWindow {
+        return pipeline::run(job, progress);
+    }
+    let scratch;
+    let mut job = job.clone();
+    let shown_output = job.output.clone();
+    if args.preview.preview_only {
+        scratch = tempfile::tempdir().map_err(|e| Error::Failed(format!("scratch folder: {e}")))?;
+        job.output = scratch.path().join("preview.mp4");
+    }
+    let hooks = PreviewHooks {
+        save_frame: Some(preview::save_beside(&shown_output, None)),
+        ..PreviewHooks::default()
+    };
+    let mut notice = |line: &str| eprintln!("{line}");
+    let (report, _) = preview::run_alongside(
+        plan,
+        args.preview.options(&job.portrait),
+        hooks,
+        Some(&shown_output),
+        &mut notice,
+        |frames| pipeline::run_with_preview(&job, progress, &frames),
+    )?;
+    Ok(report)
 }

@@ -10,6 +10,7 @@ use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
 use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
+use crate::preview::{ClipInfo, FrameSender, PreviewFrame};
 use crate::watermark::{xmp::Provenance, Marker, Payload};
 use crate::{Error, Result};
 use image::RgbImage;
@@ -141,6 +142,17 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Stage, u64, Option<u64>) + Sync);
 
 /// Runs the job; `progress` is called after each frame.
 pub fn run(job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
+    run_with_preview(job, progress, &FrameSender::detached())
+}
+
+/// [`run`], handing every exported frame to a live preview through `preview`
+/// ([`crate::preview::run_alongside`] wires the window), and stopping without output when the
+/// user cancels the export there.
+pub fn run_with_preview(
+    job: &Job,
+    progress: ProgressFn<'_>,
+    preview: &FrameSender,
+) -> Result<JobReport> {
     let mut inputs: Vec<&Path> = vec![&job.portrait];
     if let DriverSource::Video(p) = &job.driver {
         inputs.push(p);
@@ -160,7 +172,7 @@ pub fn run(job: &Job, progress: ProgressFn<'_>) -> Result<JobReport> {
             lm.into_iter().map(Some).collect()
         }
     };
-    render(job, &portrait, &track, progress)
+    render_with_preview(job, &portrait, &track, progress, preview)
 }
 
 /// The second half of [`run`]: animates a prepared portrait with an already tracked driver
@@ -170,6 +182,17 @@ pub fn render(
     portrait: &PreparedPortrait,
     track: &DriverTrack,
     progress: ProgressFn<'_>,
+) -> Result<JobReport> {
+    render_with_preview(job, portrait, track, progress, &FrameSender::detached())
+}
+
+/// [`render`], showing each exported frame in the preview behind `preview`.
+fn render_with_preview(
+    job: &Job,
+    portrait: &PreparedPortrait,
+    track: &DriverTrack,
+    progress: ProgressFn<'_>,
+    preview: &FrameSender,
 ) -> Result<JobReport> {
     let (fps, audio) = match &job.driver {
         DriverSource::Video(path) => (
@@ -192,7 +215,7 @@ pub fn render(
             )))
         }
         Some(n) => n,
-        None => pick_reference(&portrait.face.landmarks, &track).ok_or_else(|| {
+        None => pick_reference(&portrait.face.landmarks, track).ok_or_else(|| {
             Error::BadInput("no face was found in any frame of the driver video".into())
         })?,
     };
@@ -212,6 +235,11 @@ pub fn render(
     spec.xmp = Some(Provenance::for_export("warp", marker.payload()).to_xmp());
 
     let total = track.len();
+    preview.set_clip(ClipInfo {
+        fps: fps.as_f64(),
+        size: (width, height),
+        total: Some(total),
+    });
     let frames = match &job.driver {
         DriverSource::Video(path) => decode_thread(path.clone()),
         DriverSource::Preset { .. } => {
@@ -236,13 +264,23 @@ pub fn render(
                 bbox: [0.0; 4],
                 landmarks: lm.clone(),
             });
-            let mut out = engine.render(&DriveFrame {
+            let drive = DriveFrame {
                 index,
                 driver: driver.as_ref().unwrap_or(&portrait.image),
                 driver_face: face.as_ref().filter(|_| driver.is_some()),
                 target_landmarks: &target,
-            })?;
+            };
+            let mut out = engine.render(&drive)?;
             marker.embed(&mut out);
+            if preview.wants_frames() {
+                preview.send(PreviewFrame::rendered(&drive, &out));
+            }
+            if preview.is_cancelled() {
+                return Err(Error::Failed(format!(
+                    "export cancelled in the preview window; {} was not written",
+                    job.output.display()
+                )));
+            }
             if enc_tx.send(out).is_err() {
                 break;
             }
