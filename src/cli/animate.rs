@@ -8,7 +8,7 @@ use sfumato::engine::warp::Device;
 use sfumato::motion::MotionConfig;
 use sfumato::pipeline::{self, DriverSource, EngineChoice, Job, Stage};
 use sfumato::preview::{self, PreviewArgs, PreviewHooks, PreviewMode};
-use sfumato::{media, Error, Result};
+use sfumato::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -167,10 +167,9 @@ fn animate(args: &AnimateArgs) -> Result<()> {
             PathBuf::from(format!("{stem}_animated.mp4"))
         })
     });
-    let driver = DriverSource::parse(driver, args.duration, args.fps)?;
     let job = Job {
         portrait: portrait.clone(),
-        driver: driver.clone(),
+        driver: DriverSource::parse(driver, args.duration, args.fps)?,
         output: output.clone(),
         max_size: args.max_size,
         engine: engine_choice(args)?,
@@ -202,9 +201,7 @@ fn animate(args: &AnimateArgs) -> Result<()> {
             bar.inc();
         }
     };
-    let (fps, total) = clip_shape(&driver)?;
-    let size = image::image_dimensions(&portrait).unwrap_or((512, 512));
-    let opts = args.preview.options(&portrait, fps, size, total);
+    let opts = args.preview.options(&portrait);
     let hooks = PreviewHooks {
         save_frame: Some(preview::save_beside(
             output.as_deref().unwrap_or(Path::new(&portrait)),
@@ -278,19 +275,5 @@ fn engine_choice(args: &AnimateArgs) -> Result<EngineChoice> {
                 high_detail,
             }))
         }
-    })
-}
-
-/// Frame rate and frame count of the clip the driver makes, for the preview window.
-fn clip_shape(driver: &DriverSource) -> Result<(f64, usize)> {
-    Ok(match driver {
-        DriverSource::Video(path) => {
-            let info = media::open_video(path)?.info().clone();
-            (info.fps.as_f64(), info.frame_count as usize)
-        }
-        DriverSource::Preset { seconds, fps, .. } => (
-            f64::from(*fps),
-            ((seconds * *fps as f32).round() as usize).max(1),
-        ),
     })
 }

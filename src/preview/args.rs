@@ -47,20 +47,12 @@ impl PreviewArgs {
         self.mode().plan(self.kiosk, Environment::detect())
     }
 
-    /// Window options for a job on `portrait` at `fps`, making `total` frames of `size`.
-    pub fn options(
-        &self,
-        portrait: &Path,
-        fps: f64,
-        size: (u32, u32),
-        total: usize,
-    ) -> PreviewOptions {
+    /// Window options for a job on `portrait` (the generator tells the clip's rate, size and
+    /// length later, with [`super::FrameSender::set_clip`]).
+    pub fn options(&self, portrait: &Path) -> PreviewOptions {
         let name = portrait.file_name().unwrap_or(portrait.as_os_str());
         PreviewOptions {
             title: format!("Sfumato — {}", name.to_string_lossy()),
-            fps,
-            frame_size: Some(size),
-            total_frames: Some(total),
             kiosk: self.kiosk,
             looping: self.kiosk,
             ..PreviewOptions::default()
@@ -96,7 +88,7 @@ mod tests {
         assert!(parse(&["--preview", "--no-preview"]).is_err());
         assert!(parse(&["--kiosk", "--no-preview"]).is_err());
         let kiosk = parse(&["--kiosk"]).unwrap();
-        let opts = kiosk.options(Path::new("/art/mona.jpg"), 25.0, (720, 1280), 78);
+        let opts = kiosk.options(Path::new("/art/mona.jpg"));
         assert!(opts.kiosk && opts.looping);
         assert_eq!(opts.title, "Sfumato — mona.jpg");
     }
