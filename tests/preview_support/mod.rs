@@ -73,7 +73,7 @@ impl Xvfb {
         Some(Xvfb {
             child,
             display,
-            runtime_dir: runtime_dir,
+            runtime_dir,
         })
     }
 
