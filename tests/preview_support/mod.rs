@@ -3,12 +3,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use sfumato::preview::{
     Environment, FrameSender, PreviewHooks, PreviewMode, PreviewOptions, PreviewOutcome,
 };
+
+/// Offset of the next display number this process tries.
+static NEXT_DISPLAY: AtomicU32 = AtomicU32::new(0);
 
 /// A running Xvfb; killed when dropped.
 pub struct Xvfb {
@@ -31,7 +35,9 @@ impl Xvfb {
             eprintln!("SKIPPED {test}: Xvfb is not installed (apt-get install xvfb xauth mesa-vulkan-drivers)");
             return None;
         }
-        let first = 100 + std::process::id() % 400;
+        // Tests of one binary start their servers concurrently: the counter keeps them apart.
+        let first =
+            100 + (std::process::id() % 80) * 5 + NEXT_DISPLAY.fetch_add(1, Ordering::Relaxed);
         let number = (first..first + 100)
             .find(|n| {
                 !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
