@@ -1,10 +1,10 @@
 //! Driver motion measured against a reference frame, and its transfer onto the portrait.
 
-use super::filter::OneEuro;
 use super::linalg::{
     axis_angle_from_rotation, fit_similarity, mul_vec, norm, rotation_from_axis_angle, Similarity,
 };
 use super::regions::{EYE_CORNERS, RIGID};
+use crate::keypoints::one_euro::OneEuro;
 use crate::keypoints::MESH_POINTS;
 use crate::{Error, Result};
 
