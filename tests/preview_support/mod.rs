@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
@@ -14,12 +15,17 @@ use sfumato::preview::{
 /// Offset of the next display number this process tries.
 static NEXT_DISPLAY: AtomicU32 = AtomicU32::new(0);
 
+/// One window test of a binary at a time: two concurrent servers and windows broke each other's
+/// X connections now and then.
+static ONE_SERVER: Mutex<()> = Mutex::new(());
+
 /// A running Xvfb; killed when dropped.
 pub struct Xvfb {
     child: Child,
     /// The DISPLAY value, e.g. ":117".
     pub display: String,
     runtime_dir: tempfile::TempDir,
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl Xvfb {
@@ -35,6 +41,7 @@ impl Xvfb {
             eprintln!("SKIPPED {test}: Xvfb is not installed (apt-get install xvfb xauth mesa-vulkan-drivers)");
             return None;
         }
+        let turn = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
         // Tests of one binary start their servers concurrently: the counter keeps them apart.
         let first =
             100 + (std::process::id() % 80) * 5 + NEXT_DISPLAY.fetch_add(1, Ordering::Relaxed);
@@ -53,6 +60,9 @@ impl Xvfb {
                 &format!("{width}x{height}x24"),
                 "-nolisten",
                 "tcp",
+                // Without it the server resets when its last client disconnects, which breaks a
+                // child's second connection (Vulkan's) when the window closes first.
+                "-noreset",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -80,6 +90,7 @@ impl Xvfb {
             child,
             display,
             runtime_dir,
+            _turn: turn,
         })
     }
 
