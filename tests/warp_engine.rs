@@ -243,21 +243,6 @@ fn blink_closes_the_eyes() {
     );
 }
 
-fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
 #[test]
 fn gpu_and_cpu_remaps_agree() {
     let Some(f) = fixture("grace_hopper") else {
@@ -285,7 +270,7 @@ fn gpu_and_cpu_remaps_agree() {
     for target in [&talk[7], &nod[9]] {
         let grid = field.grid(target);
         let (c, g) = (remap(&f.image, &grid), gpu.remap(&grid).unwrap());
-        let p = psnr(&c, &g);
+        let p = common::psnr(&c, &g);
         eprintln!("CPU vs GPU ({}): {p:.1} dB", gpu.adapter_name);
         assert!(p >= 45.0, "CPU and GPU differ: {p} dB");
     }

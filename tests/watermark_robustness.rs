@@ -11,17 +11,6 @@ use sfumato::watermark::{self, Detector, Marker, Payload};
 
 const PAYLOAD: Payload = Payload(0xa5c3_e19f);
 
-fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    10.0 * (255.0f64.powi(2) / mse).log10()
-}
-
 fn jpeg(img: &RgbImage, quality: u8) -> RgbImage {
     let mut bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
@@ -91,7 +80,7 @@ fn marks_are_invisible_by_psnr_and_survive_the_attacks() {
     for (name, original) in photos(&shared) {
         let mut marked = original.clone();
         marker.embed(&mut marked);
-        let quality = psnr(&original, &marked);
+        let quality = common::psnr(&original, &marked);
         assert!(quality >= 42.0, "{name}: PSNR {quality:.2} dB < 42");
         let (w, h) = marked.dimensions();
         let attacks: Vec<(&str, RgbImage)> = vec![

@@ -116,13 +116,7 @@ pub fn run(args: &AnimateArgs) -> i32 {
     .format_timestamp(None)
     .format_target(false)
     .try_init();
-    match animate(args) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    }
+    super::exit_code(animate(args))
 }
 
 fn animate(args: &AnimateArgs) -> Result<()> {

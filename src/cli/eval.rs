@@ -34,13 +34,7 @@ pub struct EvalArgs {
 
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: &EvalArgs) -> i32 {
-    match eval(args) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    }
+    super::exit_code(eval(args))
 }
 
 fn eval(args: &EvalArgs) -> Result<()> {

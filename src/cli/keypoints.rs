@@ -67,13 +67,7 @@ struct VideoReport {
 
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: &KeypointsArgs) -> i32 {
-    match keypoints(args) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    }
+    super::exit_code(keypoints(args))
 }
 
 fn keypoints(args: &KeypointsArgs) -> Result<()> {

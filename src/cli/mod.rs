@@ -35,6 +35,20 @@ enum Command {
     Eval(eval::EvalArgs),
 }
 
+/// Prints `error: …` for a failed subcommand and returns its exit code (2 bad input, 1 failure).
+fn report_error(e: &sfumato::Error) -> i32 {
+    eprintln!("error: {e}");
+    e.exit_code()
+}
+
+/// The exit code of a subcommand that prints its own output on success.
+fn exit_code(result: sfumato::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => report_error(&e),
+    }
+}
+
 /// Parses the command line, runs it and returns the process exit code.
 pub fn run() -> i32 {
     // Ctrl-C: remove half-written outputs (their destructors will not run), exit 130 like a shell.

@@ -49,8 +49,7 @@ pub fn run(args: &ProbeArgs) -> i32 {
                 });
                 println!("{out}");
             }
-            eprintln!("error: {e}");
-            e.exit_code()
+            super::report_error(&e)
         }
     }
 }

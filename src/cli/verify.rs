@@ -45,8 +45,7 @@ pub fn run(args: VerifyArgs) -> i32 {
                     serde_json::json!({ "file": args.file, "error": e.to_string() })
                 );
             }
-            eprintln!("error: {e}");
-            e.exit_code()
+            super::report_error(&e)
         }
     }
 }

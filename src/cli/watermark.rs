@@ -41,13 +41,7 @@ enum Action {
 
 /// Runs the subcommand and returns the exit code.
 pub fn run(args: WatermarkArgs) -> i32 {
-    match execute(args) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    }
+    super::exit_code(execute(args))
 }
 
 fn execute(args: WatermarkArgs) -> Result<()> {
