@@ -98,8 +98,9 @@ impl OutputSpec {
     }
 }
 
-/// The format-specific half of a [`VideoWriter`].
-pub(crate) trait FrameSink {
+/// The format-specific half of a [`VideoWriter`] (`Send`: a writer may be finished on another
+/// thread than the one that encoded).
+pub(crate) trait FrameSink: Send {
     /// Encodes one frame (already checked to have the spec's size).
     fn write_frame(&mut self, frame: &RgbImage) -> Result<()>;
     /// Completes the file and moves it into place.

@@ -265,52 +265,60 @@ pub fn render(
         }
     };
     let (enc_tx, encoder) = encode_thread(spec)?;
-    let mut written = 0usize;
-    let render_result = (|| -> Result<()> {
-        for (index, driver_face) in track.iter().enumerate() {
-            if preview.is_cancelled() {
-                return Err(Error::Failed("cancelled from the preview window".into()));
+    // Three stages overlap: this thread moves the portrait, a marking thread watermarks and
+    // previews, the encoder thread writes (the decoder runs ahead on a fourth).
+    let (render_result, written) = std::thread::scope(|scope| {
+        let (mark_tx, mark_rx) = sync_channel::<Rendered>(2);
+        let marking =
+            scope.spawn(|| mark_frames(mark_rx, &marker, preview, enc_tx, progress, total));
+        let render_result = (|| -> Result<()> {
+            for (index, driver_face) in track.iter().enumerate() {
+                if preview.is_cancelled() {
+                    return Err(Error::Failed("cancelled from the preview window".into()));
+                }
+                let driver = match &job.driver {
+                    DriverSource::Video(_) => Some(frames.recv().map_err(|_| {
+                        Error::Failed("the driver video ended early on the second read".into())
+                    })??),
+                    DriverSource::Preset { .. } => None,
+                };
+                let target = motion.next(driver_face.as_deref());
+                let face = driver_face.as_ref().map(|lm| Face {
+                    score: 1.0,
+                    bbox: [0.0; 4],
+                    landmarks: lm.clone(),
+                });
+                let drive = DriveFrame {
+                    index,
+                    driver: driver.as_ref().unwrap_or(&portrait.image),
+                    driver_face: face.as_ref().filter(|_| driver.is_some()),
+                    target_landmarks: &target,
+                };
+                let image = engine.render(&drive)?;
+                let preview = preview
+                    .wants_frames()
+                    .then(|| PreviewFrame::rendered(&drive, &image));
+                if mark_tx.send(Rendered { image, preview }).is_err() {
+                    break;
+                }
             }
-            let driver = match &job.driver {
-                DriverSource::Video(_) => Some(frames.recv().map_err(|_| {
-                    Error::Failed("the driver video ended early on the second read".into())
-                })??),
-                DriverSource::Preset { .. } => None,
-            };
-            let target = motion.next(driver_face.as_deref());
-            let face = driver_face.as_ref().map(|lm| Face {
-                score: 1.0,
-                bbox: [0.0; 4],
-                landmarks: lm.clone(),
-            });
-            let drive = DriveFrame {
-                index,
-                driver: driver.as_ref().unwrap_or(&portrait.image),
-                driver_face: face.as_ref().filter(|_| driver.is_some()),
-                target_landmarks: &target,
-            };
-            let mut out = engine.render(&drive)?;
-            // The watermark call site: every exported frame is marked before the writer.
-            marker.embed(&mut out);
-            if preview.wants_frames() {
-                preview.send(PreviewFrame::rendered(&drive, &out));
-            }
-            if enc_tx.send(out).is_err() {
-                break;
-            }
-            written += 1;
-            progress(Stage::Rendering, written as u64, Some(total as u64));
-        }
-        Ok(())
-    })();
-    drop(enc_tx);
-    let encoded = encoder
+            Ok(())
+        })();
+        drop(mark_tx);
+        let written = marking
+            .join()
+            .map_err(|_| Error::Failed("the watermarking thread panicked".into()));
+        (render_result, written)
+    });
+    let writer = encoder
         .join()
         .map_err(|_| Error::Failed("the encoder thread panicked".into()))?;
     render_result?;
-    encoded?;
+    if let Some(writer) = writer? {
+        writer.finish()?;
+    }
     Ok(JobReport {
-        frames: written,
+        frames: written?,
         frames_without_face: motion.lost_frames(),
         reference,
         width,
@@ -321,19 +329,60 @@ pub fn render(
     })
 }
 
-/// The writer on its own thread, fed through a short queue; the thread's result says whether
-/// every frame was written and the file finished. Fails at once if the output cannot be opened.
-/// Without a spec (preview only) the thread just drops the frames.
-fn encode_thread(
-    spec: Option<OutputSpec>,
-) -> Result<(SyncSender<RgbImage>, JoinHandle<Result<()>>)> {
+/// A frame as the engine made it, on its way to the marking thread.
+struct Rendered {
+    image: RgbImage,
+    /// What the preview shows of it (its picture is replaced by the marked one), when a window
+    /// listens.
+    preview: Option<PreviewFrame>,
+}
+
+/// The marking stage: watermarks every frame (the one call site: nothing is exported or shown
+/// unmarked), hands it to the preview and then to the encoder; returns how many frames went on.
+fn mark_frames(
+    frames: Receiver<Rendered>,
+    marker: &Marker,
+    preview: &FrameSender,
+    encoder: SyncSender<RgbImage>,
+    progress: ProgressFn<'_>,
+    total: usize,
+) -> usize {
+    let mut written = 0usize;
+    for Rendered {
+        mut image,
+        preview: shown,
+    } in frames
+    {
+        marker.embed(&mut image);
+        if let Some(mut shown) = shown {
+            shown.image.clone_from(&image);
+            preview.send(shown);
+        }
+        if encoder.send(image).is_err() {
+            break;
+        }
+        written += 1;
+        progress(Stage::Rendering, written as u64, Some(total as u64));
+    }
+    written
+}
+
+/// The encoder thread's handle: it returns the writer, unfinished (`None` without an output).
+type EncoderThread = JoinHandle<Result<Option<VideoWriter>>>;
+
+/// The writer on its own thread, fed through a short queue. The thread hands the writer back
+/// unfinished, so that the caller completes the output only when every frame was rendered: a
+/// job that fails or is cancelled half-way leaves no truncated file behind (dropping the writer
+/// removes its temporary file). Fails at once if the output cannot be opened. Without a spec
+/// (preview only) the thread just drops the frames.
+fn encode_thread(spec: Option<OutputSpec>) -> Result<(SyncSender<RgbImage>, EncoderThread)> {
     let (tx, rx) = sync_channel::<RgbImage>(4);
     let (ready_tx, ready_rx) = sync_channel::<Result<()>>(1);
-    let handle = std::thread::spawn(move || -> Result<()> {
+    let handle = std::thread::spawn(move || -> Result<Option<VideoWriter>> {
         let Some(spec) = spec else {
             let _ = ready_tx.send(Ok(()));
             rx.into_iter().for_each(drop);
-            return Ok(());
+            return Ok(None);
         };
         let mut writer = match VideoWriter::create(spec) {
             Ok(w) => {
@@ -342,13 +391,13 @@ fn encode_thread(
             }
             Err(e) => {
                 let _ = ready_tx.send(Err(e));
-                return Ok(());
+                return Ok(None);
             }
         };
         for frame in rx {
             writer.write_frame(&frame)?;
         }
-        writer.finish()
+        Ok(Some(writer))
     });
     ready_rx
         .recv()
