@@ -26,6 +26,11 @@ const NOISE_FLOOR: f32 = 0.5;
 /// which needs no synchronisation and so still decodes when the sync pattern is too faint.
 const SYNC_ATTEMPTS: usize = 4;
 const DECODE_ATTEMPTS: usize = SYNC_ATTEMPTS + 1;
+/// Alignments where every Sfumato export payload is matched when decoding fails: the frame as
+/// exported, and the strongest synchronisation peak.
+const SEARCH_ALIGNMENTS: usize = 2;
+/// Upper bound on the probability that the export search claims content never marked.
+const SEARCH_FALSE_POSITIVE: f64 = 1e-10;
 
 /// The outcome of a detection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +44,25 @@ pub struct Detection {
     pub sync_score: f32,
     /// Frames whose evidence was combined.
     pub frames: usize,
+    /// The best match of any Sfumato export payload, in standard deviations (0 when the decoder
+    /// succeeded and no search was needed); a payload is claimed from it at
+    /// [`Detection::export_match_threshold`] or more.
+    pub export_match: f32,
+    /// Whether the payload came from that search rather than from the error-correcting decoder.
+    pub by_export_match: bool,
+}
+
+impl Detection {
+    /// The match score that the export search needs before it claims a payload.
+    ///
+    /// For one candidate payload, each cell's expected sign is an independent keyed coin flip,
+    /// so on content never marked the normalised correlation `z` is a Rademacher sum and
+    /// P(z ≥ t) ≤ exp(-t²/2) (Hoeffding). A union over every export id at every alignment tried
+    /// gives the threshold that holds the search's false claims below 1e-10.
+    pub fn export_match_threshold() -> f32 {
+        let candidates = (SEARCH_ALIGNMENTS * code::EXPORT_IDS) as f64;
+        (2.0 * (candidates / SEARCH_FALSE_POSITIVE).ln()).sqrt() as f32
+    }
 }
 
 /// The keyed detector; build it once and reuse it for many frames.
@@ -97,21 +121,65 @@ impl Detector {
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         let as_exported = (0.0, evidence.unscaled_index(), 0);
-        let payload = candidates
+        let cells_at = |&(_, i, shift): &(f32, usize, usize)| {
+            let mut fold = evidence.folds[i].clone();
+            pattern::high_pass(&mut fold);
+            self.cell_values(&fold, shift)
+        };
+        let decoded = candidates
             .iter()
             .take(SYNC_ATTEMPTS)
             .chain(std::iter::once(&as_exported))
-            .find_map(|&(_, i, shift)| {
-                let mut fold = evidence.folds[i].clone();
-                pattern::high_pass(&mut fold);
-                self.decode(&fold, shift)
-            });
+            .find_map(|c| code::decode(&self.soft_bits(&cells_at(c)), self.key).map(Payload));
+        let (payload, export_match, by_export_match) = match decoded {
+            Some(p) => (Some(p), 0.0, false),
+            None => {
+                // The frame as exported needed no synchronisation, so its sync cells are
+                // evidence too; at the strongest peak they were used to choose it, so only
+                // the data cells count there.
+                let at_export = self.export_match(&cells_at(&as_exported), true);
+                let at_peak = candidates
+                    .first()
+                    .map(|c| self.export_match(&cells_at(c), false));
+                let (p, z) =
+                    at_peak.map_or(at_export, |b| if b.1 > at_export.1 { b } else { at_export });
+                let found = z >= Detection::export_match_threshold();
+                (found.then_some(p), z, found)
+            }
+        };
         Detection {
             payload,
-            false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability(),
+            false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability()
+                + SEARCH_FALSE_POSITIVE,
             sync_score: candidates.first().map_or(0.0, |c| c.0),
             frames: evidence.frames,
+            export_match,
+            by_export_match,
         }
+    }
+
+    /// The Sfumato export payload that best matches the cell values, and its normalised
+    /// correlation over the data cells (and the sync cells if `with_sync`).
+    fn export_match(&self, cells: &[f32], with_sync: bool) -> (Payload, f32) {
+        let (payload, data_score) =
+            code::best_export_match(&self.soft_bits(cells), Payload::export_prefix(), self.key);
+        let (mut score, mut energy) = (data_score as f64, 0.0f64);
+        for (cell, &v) in self.layout.cells.iter().zip(cells) {
+            match *cell {
+                Cell::Data { .. } => energy += (v as f64).powi(2),
+                Cell::Sync(s) if with_sync => {
+                    score += (s * v) as f64;
+                    energy += (v as f64).powi(2);
+                }
+                Cell::Sync(_) => {}
+            }
+        }
+        let z = if energy > 0.0 {
+            score / energy.sqrt()
+        } else {
+            0.0
+        };
+        (Payload(payload), z as f32)
     }
 
     /// The best circular shift (bin index `dy * BINS + dx`) of `fold` against the sync pattern,
@@ -145,27 +213,35 @@ impl Detector {
         (score, best)
     }
 
-    /// Reads the coded bits from `fold` with the tiling shifted by `shift`, and decodes them.
-    fn decode(&self, fold: &[f32], shift: usize) -> Option<Payload> {
+    /// The matched-filter output of every cell of `fold` with the tiling shifted by `shift`.
+    fn cell_values(&self, fold: &[f32], shift: usize) -> Vec<f32> {
         let (dy, dx) = (shift / BINS, shift % BINS);
         let w = bin_weights();
-        let mut soft = vec![0.0f32; CODED_BITS];
-        for (c, cell) in self.layout.cells.iter().enumerate() {
-            let Cell::Data { bit, chip } = *cell else {
-                continue;
-            };
-            let (cy, cx) = (c / CELLS, c % CELLS);
-            let mut v = 0.0;
-            for (k, wk) in w.iter().enumerate() {
-                let y = (cy * BINS_PER_CELL + k + BINS - dy) % BINS;
-                for (l, wl) in w.iter().enumerate() {
-                    let x = (cx * BINS_PER_CELL + l + BINS - dx) % BINS;
-                    v += wk * wl * fold[y * BINS + x];
+        (0..CELLS * CELLS)
+            .map(|c| {
+                let (cy, cx) = (c / CELLS, c % CELLS);
+                let mut v = 0.0;
+                for (k, wk) in w.iter().enumerate() {
+                    let y = (cy * BINS_PER_CELL + k + BINS - dy) % BINS;
+                    for (l, wl) in w.iter().enumerate() {
+                        let x = (cx * BINS_PER_CELL + l + BINS - dx) % BINS;
+                        v += wk * wl * fold[y * BINS + x];
+                    }
                 }
+                v
+            })
+            .collect()
+    }
+
+    /// Soft coded bits: each data cell's value, despread by its keyed sign, summed per bit.
+    fn soft_bits(&self, cells: &[f32]) -> Vec<f32> {
+        let mut soft = vec![0.0f32; CODED_BITS];
+        for (cell, &v) in self.layout.cells.iter().zip(cells) {
+            if let Cell::Data { bit, chip } = *cell {
+                soft[bit] += chip * v;
             }
-            soft[bit] += chip * v;
         }
-        code::decode(&soft, self.key).map(Payload)
+        soft
     }
 }
 
