@@ -10,17 +10,14 @@ use super::key::{mix, KeyStream};
 pub const PAYLOAD_BITS: usize = 32;
 /// Keyed check bits appended to the payload; they bound the false-positive probability.
 pub const CHECK_BITS: usize = 40;
-const INFO_BITS: usize = PAYLOAD_BITS + CHECK_BITS;
-const CONSTRAINT: usize = 7;
-const TAIL: usize = CONSTRAINT - 1;
+pub(super) const INFO_BITS: usize = PAYLOAD_BITS + CHECK_BITS;
+pub(super) const CONSTRAINT: usize = 7;
+pub(super) const TAIL: usize = CONSTRAINT - 1;
 const STATES: usize = 1 << TAIL;
 /// Generator polynomials (octal 133, 171, 165), as used by LTE's rate-1/3 code.
-const POLYS: [u32; 3] = [0o133, 0o171, 0o165];
+pub(super) const POLYS: [u32; 3] = [0o133, 0o171, 0o165];
 /// Coded bits in one watermark tile.
 pub const CODED_BITS: usize = (INFO_BITS + TAIL) * POLYS.len();
-
-/// Export ids tried by [`best_export_match`]: every 16-bit id under one marker/version prefix.
-pub const EXPORT_IDS: usize = 1 << 16;
 
 /// The probability that a decoder attempt on unmarked content passes the check by chance.
 pub fn chance_pass_probability() -> f64 {
@@ -57,69 +54,6 @@ pub fn decode(soft: &[f32], key: u64) -> Option<u32> {
     (check == check_value(payload, key)).then_some(payload)
 }
 
-/// The payload `prefix << 16 | id` whose codeword correlates best with the soft values
-/// (positive means coded bit 0), over all [`EXPORT_IDS`] ids, and that correlation
-/// `sum soft[j] * (1 - 2 c[j])`.
-///
-/// Sfumato's exports fix the first 16 payload bits (marker and version), so when the noise is
-/// too strong for the decoder, matching every possible export payload, check bits included,
-/// still uses the whole codeword: a maximum-likelihood decision among 2^16 candidates.
-pub fn best_export_match(soft: &[f32], prefix: u16, key: u64) -> (u32, f32) {
-    assert_eq!(soft.len(), CODED_BITS);
-    const STEPS: usize = INFO_BITS + TAIL;
-    const REGS: usize = 1 << CONSTRAINT;
-    // Gain of each step for each encoder register value: the encoder's output at step t is a
-    // function of its 7-bit register only.
-    let mut table = vec![0.0f32; STEPS * REGS];
-    for (t, row) in table.chunks_mut(REGS).enumerate() {
-        let s = &soft[t * POLYS.len()..(t + 1) * POLYS.len()];
-        for (reg, g) in row.iter_mut().enumerate() {
-            *g = POLYS
-                .iter()
-                .zip(s)
-                .map(|(&p, &v)| {
-                    if (reg as u32 & p).count_ones() & 1 == 0 {
-                        v
-                    } else {
-                        -v
-                    }
-                })
-                .sum();
-        }
-    }
-    let mask = whitening(key)
-        .iter()
-        .fold(0u128, |acc, &b| (acc << 1) | b as u128);
-    let check_key = check_key(key);
-    // The first 16 info bits are the prefix for every candidate: run them once.
-    let prefix_bits = ((prefix as u128) << (INFO_BITS - 16)) ^ mask;
-    let (mut reg0, mut score0) = (0usize, 0.0f32);
-    for t in 0..16 {
-        reg0 = ((reg0 << 1) | ((prefix_bits >> (INFO_BITS - 1 - t)) & 1) as usize) & (REGS - 1);
-        score0 += table[t * REGS + reg0];
-    }
-    let mut best = (0u32, f32::NEG_INFINITY);
-    for id in 0..EXPORT_IDS as u32 {
-        let payload = (prefix as u32) << 16 | id;
-        let info =
-            (((payload as u128) << CHECK_BITS) | check_with(check_key, payload) as u128) ^ mask;
-        let (mut reg, mut score) = (reg0, score0);
-        for t in 16..STEPS {
-            let bit = if t < INFO_BITS {
-                ((info >> (INFO_BITS - 1 - t)) & 1) as usize
-            } else {
-                0
-            };
-            reg = ((reg << 1) | bit) & (REGS - 1);
-            score += table[t * REGS + reg];
-        }
-        if score > best.1 {
-            best = (payload, score);
-        }
-    }
-    best
-}
-
 fn whitened_info(payload: u32, key: u64) -> Vec<u8> {
     let check = check_value(payload, key);
     let bits = (0..PAYLOAD_BITS)
@@ -132,15 +66,15 @@ fn check_value(payload: u32, key: u64) -> u64 {
     check_with(check_key(key), payload)
 }
 
-fn check_key(key: u64) -> u64 {
+pub(super) fn check_key(key: u64) -> u64 {
     mix(key ^ 0xc4ec_c4ec)
 }
 
-fn check_with(check_key: u64, payload: u32) -> u64 {
+pub(super) fn check_with(check_key: u64, payload: u32) -> u64 {
     mix(check_key ^ payload as u64) >> (64 - CHECK_BITS)
 }
 
-fn whitening(key: u64) -> Vec<u8> {
+pub(super) fn whitening(key: u64) -> Vec<u8> {
     let mut ks = KeyStream::new(key, 0x77_6869_7465);
     (0..INFO_BITS)
         .map(|_| (ks.next_u64() >> 63) as u8)
@@ -214,30 +148,6 @@ mod tests {
         }
         assert_eq!(decode(&soft, 7), Some(0xa5c3_e19f));
         assert_eq!(decode(&soft, 8), None, "another key must not decode");
-    }
-
-    #[test]
-    fn export_match_finds_the_id_where_the_decoder_gives_up() {
-        let payload = 0x5301_4cfe;
-        let coded = encode(payload, 7);
-        // A weak signal under noise twice as strong: below the decoder's threshold.
-        let mut ks = KeyStream::new(3, 4);
-        let soft: Vec<f32> = coded
-            .iter()
-            .map(|&b| if b == 0 { 0.5 } else { -0.5 } + ks.sign())
-            .collect();
-        assert_eq!(decode(&soft, 7), None);
-        let (found, score) = best_export_match(&soft, 0x5301, 7);
-        assert_eq!(found, payload);
-        let exact: f32 = soft
-            .iter()
-            .zip(&coded)
-            .map(|(v, &b)| if b == 0 { *v } else { -v })
-            .sum();
-        assert!(
-            (score - exact).abs() < 1e-3 * exact.abs().max(1.0),
-            "{score} vs {exact}"
-        );
     }
 
     #[test]

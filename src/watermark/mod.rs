@@ -29,11 +29,12 @@ mod key;
 mod luma;
 mod pattern;
 mod payload;
+mod search;
 mod verify;
 
 pub mod xmp;
 
-pub use detect::{Detection, Detector, Evidence};
+pub use detect::{Detection, Detector, Evidence, Match, Search};
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};
