@@ -181,3 +181,73 @@ fn every_export_carries_the_watermark_and_provenance() {
             .ends_with("compositeWithTrainedAlgorithmicMedia"));
     }
 }
+
+/// Re-encodes `input` with ffmpeg: `args` between input and output.
+fn ffmpeg(input: &std::path::Path, args: &[&str], output: &std::path::Path) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(input)
+        .args(args)
+        .arg(output)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+#[test]
+fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not() {
+    if !common::ffmpeg_available("an_export_halved_at_crf_35") {
+        return;
+    }
+    // README's main command: a 512x600 export of the repo's own example portrait and driver.
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let driver = examples.join("driver_talk.mp4");
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("talk.mp4");
+    let made = animate!(
+        examples.join("grace_hopper.jpg"),
+        "--driver",
+        driver,
+        "--no-preview",
+        "-o",
+        export
+    );
+    assert_eq!(made.status.code(), Some(0), "{made:?}");
+    let verify = |file: &std::path::Path| {
+        let out = animate!("verify", "--json", file);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), json["watermark"].clone())
+    };
+    let (code, original) = verify(&export);
+    assert_eq!(code, Some(0), "{original}");
+
+    let halved = dir.path().join("halved_crf35.mp4");
+    let crf35_half = [
+        "-c:v",
+        "libx264",
+        "-crf",
+        "35",
+        "-vf",
+        "scale=iw/2:ih/2",
+        "-an",
+    ];
+    ffmpeg(&export, &crf35_half, &halved);
+    let gif = dir.path().join("halved_crf35.gif");
+    let palette = "split[a][b];[a]palettegen[p];[b][p]paletteuse";
+    ffmpeg(&halved, &["-filter_complex", palette], &gif);
+    for file in [&halved, &gif] {
+        let (code, found) = verify(file);
+        assert_eq!(code, Some(0), "{}: {found}", file.display());
+        assert_eq!(found["payload"], original["payload"], "{}", file.display());
+        assert!(found["false_positive_probability"].as_f64().unwrap() <= 1e-9);
+    }
+
+    let driver_halved = dir.path().join("driver_halved_crf35.mp4");
+    ffmpeg(&driver, &crf35_half, &driver_halved);
+    let (code, clean) = verify(&driver_halved);
+    assert_eq!(
+        code,
+        Some(1),
+        "the unmarked driver, treated the same way: {clean}"
+    );
+}

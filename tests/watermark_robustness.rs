@@ -181,3 +181,48 @@ fn a_marked_gif_of_a_real_driver_verifies_and_the_driver_does_not() {
     assert_eq!(clean.detection.payload, None);
     assert_eq!(clean.detection.frames, 216);
 }
+
+#[test]
+fn benchmark_frames_through_x264_crf_28_keep_their_payload() {
+    let Some(shared) = common::shared_dir("frames_through_x264_crf_28") else {
+        return;
+    };
+    if !common::ffmpeg_available("frames_through_x264_crf_28") {
+        return;
+    }
+    // As bench.py does it: the 20 marked frames, in name order, as one clip (camera motion
+    // between the d20 frames makes x264's B-frames carry little of the pattern).
+    let mut names: Vec<_> = std::fs::read_dir(shared.join("bench/watermark/frames"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let marker = Marker::new(PAYLOAD);
+    let dir = tempfile::tempdir().unwrap();
+    for (i, path) in names.iter().enumerate() {
+        let mut img = media::load_portrait(path).unwrap();
+        marker.embed(&mut img);
+        img.save(dir.path().join(format!("{i:05}.png"))).unwrap();
+    }
+    let clip = dir.path().join("clip.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-framerate", "25", "-i"])
+        .arg(dir.path().join("%05d.png"))
+        .args(["-c:v", "libx264", "-preset", "medium", "-crf", "28"])
+        .args(["-pix_fmt", "yuv420p"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let detector = Detector::new();
+    let decoded: Vec<RgbImage> = media::open_video(&clip)
+        .unwrap()
+        .map(|f| f.unwrap())
+        .collect();
+    assert_eq!(decoded.len(), names.len());
+    for (name, frame) in names.iter().zip(&decoded) {
+        let d = detector.detect(frame);
+        assert_eq!(d.payload, Some(PAYLOAD), "{}: {d:?}", name.display());
+        assert!(d.false_positive_probability <= 1e-9);
+    }
+}

@@ -10,12 +10,12 @@ use super::key::{mix, KeyStream};
 pub const PAYLOAD_BITS: usize = 32;
 /// Keyed check bits appended to the payload; they bound the false-positive probability.
 pub const CHECK_BITS: usize = 40;
-const INFO_BITS: usize = PAYLOAD_BITS + CHECK_BITS;
-const CONSTRAINT: usize = 7;
-const TAIL: usize = CONSTRAINT - 1;
+pub(super) const INFO_BITS: usize = PAYLOAD_BITS + CHECK_BITS;
+pub(super) const CONSTRAINT: usize = 7;
+pub(super) const TAIL: usize = CONSTRAINT - 1;
 const STATES: usize = 1 << TAIL;
 /// Generator polynomials (octal 133, 171, 165), as used by LTE's rate-1/3 code.
-const POLYS: [u32; 3] = [0o133, 0o171, 0o165];
+pub(super) const POLYS: [u32; 3] = [0o133, 0o171, 0o165];
 /// Coded bits in one watermark tile.
 pub const CODED_BITS: usize = (INFO_BITS + TAIL) * POLYS.len();
 
@@ -63,10 +63,18 @@ fn whitened_info(payload: u32, key: u64) -> Vec<u8> {
 }
 
 fn check_value(payload: u32, key: u64) -> u64 {
-    mix(mix(key ^ 0xc4ec_c4ec) ^ payload as u64) >> (64 - CHECK_BITS)
+    check_with(check_key(key), payload)
 }
 
-fn whitening(key: u64) -> Vec<u8> {
+pub(super) fn check_key(key: u64) -> u64 {
+    mix(key ^ 0xc4ec_c4ec)
+}
+
+pub(super) fn check_with(check_key: u64, payload: u32) -> u64 {
+    mix(check_key ^ payload as u64) >> (64 - CHECK_BITS)
+}
+
+pub(super) fn whitening(key: u64) -> Vec<u8> {
     let mut ks = KeyStream::new(key, 0x77_6869_7465);
     (0..INFO_BITS)
         .map(|_| (ks.next_u64() >> 63) as u8)

@@ -10,6 +10,7 @@ use super::fft::{fft2, Complex};
 use super::key::SFUMATO_KEY;
 use super::luma::Plane;
 use super::pattern::{self, bin_weights, Cell, Layout, BINS, BINS_PER_CELL, CELLS};
+use super::search;
 use super::Payload;
 
 /// Tile periods tried, relative to the period the frame's size implies: `STEP^k` for k in the
@@ -26,19 +27,74 @@ const NOISE_FLOOR: f32 = 0.5;
 /// which needs no synchronisation and so still decodes when the sync pattern is too faint.
 const SYNC_ATTEMPTS: usize = 4;
 const DECODE_ATTEMPTS: usize = SYNC_ATTEMPTS + 1;
+/// Alignments where whole codewords are matched when decoding fails: the frame as exported,
+/// and the strongest synchronisation peak.
+const SEARCH_ALIGNMENTS: usize = 2;
+
+/// A search over whole codewords (`search`), run when the decoder fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// Every Sfumato export payload of this version (2^16).
+    Export,
+    /// Any 32-bit payload, through a list search.
+    List,
+}
+
+impl Search {
+    /// Payloads the search could return; the false-claim bound is a union over all of them.
+    fn candidates(self) -> f64 {
+        match self {
+            Search::Export => search::EXPORT_IDS as f64,
+            Search::List => search::ALL_PAYLOADS,
+        }
+    }
+
+    /// Upper bound on the probability that this search claims content never marked.
+    pub fn false_positive_bound(self) -> f64 {
+        match self {
+            Search::Export => 1e-10,
+            Search::List => 5e-10,
+        }
+    }
+
+    /// The match score (standard deviations) the search needs before it claims a payload.
+    ///
+    /// For one candidate payload, each cell's expected sign is an independent keyed coin flip,
+    /// so on content never marked the normalised correlation `z` is a Rademacher sum and
+    /// P(z ≥ t) ≤ exp(-t²/2) (Hoeffding). A union over every candidate at every alignment
+    /// gives the threshold that holds false claims below [`Search::false_positive_bound`].
+    pub fn threshold(self) -> f32 {
+        let tries = SEARCH_ALIGNMENTS as f64 * self.candidates();
+        (2.0 * (tries / self.false_positive_bound()).ln()).sqrt() as f32
+    }
+}
+
+/// The best match a search found: its payload, score and whether that reached the threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    /// Which search.
+    pub search: Search,
+    /// The best-matching payload.
+    pub payload: Payload,
+    /// Its normalised correlation, in standard deviations.
+    pub score: f32,
+}
 
 /// The outcome of a detection.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Detection {
-    /// The payload, if a watermark passed the keyed check.
+    /// The payload, if a watermark passed the keyed check or a search matched it.
     pub payload: Option<Payload>,
     /// Upper bound on the probability that content never marked yields a payload: decoding
-    /// attempts times the chance of passing the check.
+    /// attempts times the chance of passing the check, plus the searches' bounds.
     pub false_positive_probability: f64,
     /// Strength of the synchronisation peak in standard deviations of the correlation surface.
     pub sync_score: f32,
     /// Frames whose evidence was combined.
     pub frames: usize,
+    /// The last codeword search run (none when the decoder succeeded); the payload came from it
+    /// when its score reached [`Search::threshold`].
+    pub search: Option<Match>,
 }
 
 /// The keyed detector; build it once and reuse it for many frames.
@@ -97,20 +153,76 @@ impl Detector {
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         let as_exported = (0.0, evidence.unscaled_index(), 0);
-        let payload = candidates
+        let cells_at = |&(_, i, shift): &(f32, usize, usize)| {
+            let mut fold = evidence.folds[i].clone();
+            pattern::high_pass(&mut fold);
+            self.cell_values(&fold, shift)
+        };
+        let decoded = candidates
             .iter()
             .take(SYNC_ATTEMPTS)
             .chain(std::iter::once(&as_exported))
-            .find_map(|&(_, i, shift)| {
-                let mut fold = evidence.folds[i].clone();
-                pattern::high_pass(&mut fold);
-                self.decode(&fold, shift)
-            });
+            .find_map(|c| code::decode(&self.soft_bits(&cells_at(c)), self.key).map(Payload));
+        let (payload, search) = match decoded {
+            Some(p) => (Some(p), None),
+            None => {
+                // The frame as exported needed no synchronisation, so its sync cells are
+                // evidence too; at the strongest peak they were used to choose it, so only the
+                // data cells count there.
+                let exported = cells_at(&as_exported);
+                let peak = candidates.first().map(cells_at);
+                let mut best = None;
+                for kind in [Search::Export, Search::List] {
+                    let m = std::iter::once(self.match_codewords(kind, &exported, true))
+                        .chain(peak.iter().map(|c| self.match_codewords(kind, c, false)))
+                        .max_by(|a, b| a.score.total_cmp(&b.score));
+                    best = m;
+                    if m.is_some_and(|m| m.score >= kind.threshold()) {
+                        break;
+                    }
+                }
+                let found = best.filter(|m| m.score >= m.search.threshold());
+                (found.map(|m| m.payload), best)
+            }
+        };
         Detection {
             payload,
-            false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability(),
+            false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability()
+                + Search::Export.false_positive_bound()
+                + Search::List.false_positive_bound(),
             sync_score: candidates.first().map_or(0.0, |c| c.0),
             frames: evidence.frames,
+            search,
+        }
+    }
+
+    /// The payload `kind` finds best matching the cell values, with its correlation normalised
+    /// over the data cells (and the sync cells if `with_sync`).
+    fn match_codewords(&self, kind: Search, cells: &[f32], with_sync: bool) -> Match {
+        let soft = self.soft_bits(cells);
+        let (payload, data_score) = match kind {
+            Search::Export => search::best_export_match(&soft, Payload::export_prefix(), self.key),
+            Search::List => search::best_listed_match(&soft, self.key),
+        };
+        let (mut score, mut energy) = (data_score as f64, 0.0f64);
+        for (cell, &v) in self.layout.cells.iter().zip(cells) {
+            match *cell {
+                Cell::Data { .. } => energy += (v as f64).powi(2),
+                Cell::Sync(s) if with_sync => {
+                    score += (s * v) as f64;
+                    energy += (v as f64).powi(2);
+                }
+                Cell::Sync(_) => {}
+            }
+        }
+        Match {
+            search: kind,
+            payload: Payload(payload),
+            score: if energy > 0.0 {
+                (score / energy.sqrt()) as f32
+            } else {
+                0.0
+            },
         }
     }
 
@@ -145,27 +257,35 @@ impl Detector {
         (score, best)
     }
 
-    /// Reads the coded bits from `fold` with the tiling shifted by `shift`, and decodes them.
-    fn decode(&self, fold: &[f32], shift: usize) -> Option<Payload> {
+    /// The matched-filter output of every cell of `fold` with the tiling shifted by `shift`.
+    fn cell_values(&self, fold: &[f32], shift: usize) -> Vec<f32> {
         let (dy, dx) = (shift / BINS, shift % BINS);
         let w = bin_weights();
-        let mut soft = vec![0.0f32; CODED_BITS];
-        for (c, cell) in self.layout.cells.iter().enumerate() {
-            let Cell::Data { bit, chip } = *cell else {
-                continue;
-            };
-            let (cy, cx) = (c / CELLS, c % CELLS);
-            let mut v = 0.0;
-            for (k, wk) in w.iter().enumerate() {
-                let y = (cy * BINS_PER_CELL + k + BINS - dy) % BINS;
-                for (l, wl) in w.iter().enumerate() {
-                    let x = (cx * BINS_PER_CELL + l + BINS - dx) % BINS;
-                    v += wk * wl * fold[y * BINS + x];
+        (0..CELLS * CELLS)
+            .map(|c| {
+                let (cy, cx) = (c / CELLS, c % CELLS);
+                let mut v = 0.0;
+                for (k, wk) in w.iter().enumerate() {
+                    let y = (cy * BINS_PER_CELL + k + BINS - dy) % BINS;
+                    for (l, wl) in w.iter().enumerate() {
+                        let x = (cx * BINS_PER_CELL + l + BINS - dx) % BINS;
+                        v += wk * wl * fold[y * BINS + x];
+                    }
                 }
+                v
+            })
+            .collect()
+    }
+
+    /// Soft coded bits: each data cell's value, despread by its keyed sign, summed per bit.
+    fn soft_bits(&self, cells: &[f32]) -> Vec<f32> {
+        let mut soft = vec![0.0f32; CODED_BITS];
+        for (cell, &v) in self.layout.cells.iter().zip(cells) {
+            if let Cell::Data { bit, chip } = *cell {
+                soft[bit] += chip * v;
             }
-            soft[bit] += chip * v;
         }
-        code::decode(&soft, self.key).map(Payload)
+        soft
     }
 }
 

@@ -13,10 +13,12 @@
 //!   frame onto one tile at a range of tile sizes and finds the shift by circular correlation
 //!   (FFT), which recovers crops and whole-frame rescaling.
 //! - The rest carry the 32-bit [`Payload`] plus a 40-bit keyed check, key-whitened and protected by
-//!   a rate-1/3 convolutional code (soft Viterbi). A detection is claimed only when the check
-//!   passes: for content never marked that happens with probability at most
-//!   (decoding attempts)·2⁻⁴⁰ ≈ 4.5·10⁻¹², for one image or for a whole video, whose frames'
-//!   evidence is summed before decoding.
+//!   a rate-1/3 convolutional code (soft Viterbi). A detection is claimed when the check
+//!   passes (by chance: (decoding attempts)·2⁻⁴⁰ ≈ 4.5·10⁻¹²), or, when the noise defeats the
+//!   decoder, when a whole codeword found by an exhaustive search over export payloads or a list
+//!   search over all payloads matches far beyond chance (Hoeffding-bounded: 1·10⁻¹⁰ and
+//!   5·10⁻¹⁰). In all, at most 6·10⁻¹⁰ for one image or for a whole video, whose frames'
+//!   evidence is summed before the decision.
 //!
 //! Metadata ([`xmp`]) says the same thing in a way any tool can read, but it can be stripped or
 //! forged; the watermark is the stronger signal.
@@ -29,11 +31,12 @@ mod key;
 mod luma;
 mod pattern;
 mod payload;
+mod search;
 mod verify;
 
 pub mod xmp;
 
-pub use detect::{Detection, Detector, Evidence};
+pub use detect::{Detection, Detector, Evidence, Match, Search};
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};

@@ -27,9 +27,12 @@ impl Payload {
 
     /// The export payload with a given id.
     pub fn new_export(export_id: u16) -> Self {
-        Payload(
-            (SYNTHETIC_MARKER as u32) << 24 | (tool_version_byte() as u32) << 16 | export_id as u32,
-        )
+        Payload((Self::export_prefix() as u32) << 16 | export_id as u32)
+    }
+
+    /// The first 16 bits every export payload of this tool version shares: marker and version.
+    pub fn export_prefix() -> u16 {
+        (SYNTHETIC_MARKER as u16) << 8 | tool_version_byte() as u16
     }
 
     /// Parses hexadecimal (optionally `0x`-prefixed, at most 8 digits).
