@@ -151,8 +151,8 @@ impl UpBlock {
 
 impl Module for UpBlock {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (_, _, h, w) = x.dims4()?;
-        self.0.forward(&x.upsample_nearest2d(2 * h, 2 * w)?)
+        let SameBlock { conv, norm } = &self.0;
+        norm.forward(&conv.forward_upsampled(x)?)
     }
 }
 
