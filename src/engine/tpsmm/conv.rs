@@ -34,9 +34,22 @@ pub struct SameConv {
 impl SameConv {
     /// Loads `weight` (cout, cin, k, k) and `bias` (cout); `k` must be odd.
     pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
+        Self::from_weights(vb.get((cout, cin, k, k), "weight")?, vb.get(cout, "bias")?)
+    }
+
+    /// A convolution from its (cout, cin, k, k) filters (odd k) and (cout) bias.
+    fn from_weights(weight: Tensor, bias: Tensor) -> Result<Self> {
+        let (cout, _, k, kw) = weight.dims4()?;
+        if k != kw || k.is_multiple_of(2) || bias.dims() != [cout] {
+            candle_core::bail!(
+                "same-conv: weight {:?} and bias {:?} are not a same-padded convolution",
+                weight.shape(),
+                bias.shape()
+            );
+        }
         Ok(SameConv {
-            weight: Arc::new(RwLock::new(vb.get((cout, cin, k, k), "weight")?)),
-            bias: vb.get(cout, "bias")?,
+            weight: Arc::new(RwLock::new(weight)),
+            bias,
             k,
         })
     }
@@ -307,11 +320,7 @@ mod tests {
             let x = Tensor::randn(0f32, 1.0, (2, c, h, w), &dev)?;
             let weight = Tensor::randn(0f32, 1.0, (cout, c, k, k), &dev)?;
             let bias = Tensor::randn(0f32, 1.0, cout, &dev)?;
-            let conv = SameConv {
-                weight: Arc::new(RwLock::new(weight.clone())),
-                bias: bias.clone(),
-                k,
-            };
+            let conv = SameConv::from_weights(weight.clone(), bias.clone())?;
             let ours = conv.forward(&x)?;
             let want = x
                 .conv2d(&weight, k / 2, 1, 1, 1)?
