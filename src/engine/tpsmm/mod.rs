@@ -20,8 +20,10 @@ pub mod grid_sample;
 pub mod inpainting;
 pub mod keypoint_detector;
 pub mod model;
+mod narrow;
 pub mod tps;
 pub mod transfer;
+mod winograd;
 
 pub use config::Config;
 pub use engine::{CropMode, TpsmmEngine, TpsmmOptions};

@@ -38,7 +38,7 @@ mod matmul;
 mod path;
 mod pointwise;
 mod pool;
-mod simd;
+pub(crate) mod simd;
 pub mod stock;
 mod storage;
 
