@@ -11,6 +11,9 @@ use crate::motion::regions::{
 };
 use rayon::prelude::*;
 
+/// How far outside the jaw line (in RBF kernel widths) the band that moves with the jaw reaches.
+const JAW_BAND: f32 = 1.0;
+
 /// Smallest allowed Jacobian determinant of the backward map, relative to the identity's.
 pub const MIN_JACOBIAN: f32 = 0.01;
 
@@ -50,6 +53,7 @@ impl WarpField {
             .map(|&i| (target[i], self.source[i]))
             .collect();
         pairs.extend(self.mouth_controls(&target));
+        pairs.extend(self.jaw_controls(&target));
         let centres: Vec<[f32; 2]> = pairs.iter().map(|p| p.0).collect();
         let residuals: Vec<[f32; 2]> = pairs
             .iter()
@@ -76,7 +80,8 @@ impl WarpField {
                         && q[1] <= support[3]
                     {
                         let r = rbf.eval(q);
-                        p = [p[0] + r[0], p[1] + r[1]];
+                        let e = head.edge_weight(q);
+                        p = [p[0] + e * r[0], p[1] + e * r[1]];
                     }
                     *node = p;
                 }
@@ -107,6 +112,29 @@ impl WarpField {
             }
         }
         out
+    }
+}
+
+impl WarpField {
+    /// Extra (target, source) pairs just outside the jaw line, each moving with its jaw point:
+    /// the shadow under a painted jaw then follows the chin instead of staying behind as a
+    /// second jawline when the mouth opens.
+    fn jaw_controls(&self, target: &[[f32; 2]]) -> Vec<([f32; 2], [f32; 2])> {
+        let centre = |pts: &[[f32; 2]]| {
+            let n = FACE_OVAL.len() as f32;
+            [0, 1].map(|k| FACE_OVAL.iter().map(|&i| pts[i][k]).sum::<f32>() / n)
+        };
+        let (ct, cs) = (centre(target), centre(&self.source));
+        let out = |p: [f32; 2], c: [f32; 2]| {
+            let d = [p[0] - c[0], p[1] - c[1]];
+            let len = d[0].hypot(d[1]).max(1e-3);
+            [0, 1].map(|k| p[k] + JAW_BAND * self.sigma * d[k] / len)
+        };
+        FACE_OVAL
+            .iter()
+            .filter(|&&i| self.source[i][1] > cs[1])
+            .map(|&i| (out(target[i], ct), out(self.source[i], cs)))
+            .collect()
     }
 }
 

@@ -187,18 +187,20 @@ impl Layers {
         head.max(torso)
     }
 
-    /// How much of any motion `q` shows: 0 on the left, top and right frame edges, 1 a border's
-    /// width inside; towards the bottom edge it fades over the whole torso below the chin, down
-    /// to [`Self::bottom_keep`].
-    fn edge_weight(&self, q: [f32; 2]) -> f32 {
+    /// How much of any motion `q` shows near the left, top and right frame edges: 0 on them,
+    /// 1 a border's width inside (the bottom edge is [`Self::bottom_weight`]'s).
+    pub(super) fn edge_weight(&self, q: [f32; 2]) -> f32 {
         let [left, top, right] = self.border;
-        let bottom =
-            1.0 - (1.0 - self.bottom_keep) * smoothstep(self.torso_top, self.height - 1.0, q[1]);
         let m = self.margin;
         smoothstep(m, m + left, q[0])
             * smoothstep(m, m + top, q[1])
             * smoothstep(m, m + right, self.width - 1.0 - q[0])
-            * bottom
+    }
+
+    /// How much of the rigid motion `q` shows towards the bottom edge: it fades over the whole
+    /// torso below the chin, down to [`Self::bottom_keep`] on the edge.
+    fn bottom_weight(&self, q: [f32; 2]) -> f32 {
+        1.0 - (1.0 - self.bottom_keep) * smoothstep(self.torso_top, self.height - 1.0, q[1])
     }
 
     /// The portrait position output pixel `q` shows under the two layers.
@@ -206,7 +208,7 @@ impl Layers {
         let wh = self.head_weight(q);
         let wb = (1.0 - wh) * self.body_weight(q);
         let head = self.head_shift(q);
-        let e = self.edge_weight(q);
+        let e = self.edge_weight(q) * self.bottom_weight(q);
         [0, 1].map(|c| q[c] + e * (wh * head[c] + wb * self.body_shift[c]))
     }
 }
