@@ -142,6 +142,78 @@ fn frame_edges_and_far_background_stay_still() {
     assert!((s[0] - nose[0]).hypot(s[1] - nose[1]) > 3.0);
 }
 
+/// The portrait's landmarks moved as a whole: scaled by `scale` about the nose and shifted by
+/// `shift` face units (outer-eye-corner distances), like a driver walking towards the camera.
+fn moved(lm: &[[f32; 3]], shift: [f32; 2], scale: f32) -> Vec<[f32; 3]> {
+    let unit = sfumato::motion::regions::eye_distance(lm);
+    let c = lm[1];
+    lm.iter()
+        .map(|p| {
+            [
+                c[0] + scale * (p[0] - c[0]) + shift[0] * unit,
+                c[1] + scale * (p[1] - c[1]) + shift[1] * unit,
+                p[2],
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn large_head_moves_carry_the_body_without_folding() {
+    let Some(f) = fixture("grace_hopper") else {
+        return;
+    };
+    let lm = &f.face.landmarks;
+    let (w, h) = f.image.dimensions();
+    let unit = sfumato::motion::regions::eye_distance(lm);
+    let field = WarpField::new(lm, w, h);
+    let chin = lm[152];
+    let below = [chin[0], chin[1] + 0.6 * unit];
+    for (shift, scale) in [
+        ([0.0, -0.8], 1.0),
+        ([0.0, 0.8], 0.9),
+        ([0.9, -0.3], 1.1),
+        ([-0.7, 0.5], 1.0),
+    ] {
+        let target = moved(lm, shift, scale);
+        let grid = field.grid(&target);
+        let jac = grid.min_jacobian();
+        assert!(jac >= MIN_JACOBIAN * 0.999, "{shift:?}: Jacobian {jac}");
+        // The face lands where asked (a fold repair that shrank the field would miss by far).
+        let worst = RIGID
+            .iter()
+            .map(|&i| {
+                let s = grid.sample(target[i][0], target[i][1]);
+                (s[0] - lm[i][0]).hypot(s[1] - lm[i][1])
+            })
+            .fold(0.0, f32::max);
+        assert!(worst < 0.03 * unit, "{shift:?}: face off by {worst} px");
+        // The neck and collar below the chin come along instead of stretching.
+        let expected = [shift[0] * unit, shift[1] * unit];
+        let target_below = [below[0] + expected[0], below[1] + expected[1]];
+        let s = grid.sample(target_below[0], target_below[1]);
+        let carried = [target_below[0] - s[0], target_below[1] - s[1]];
+        let along = (carried[0] * expected[0] + carried[1] * expected[1])
+            / (expected[0].hypot(expected[1])).powi(2);
+        eprintln!(
+            "{shift:?} x{scale}: Jacobian {jac:.2}, face {worst:.2} px, neck follows {along:.2}"
+        );
+        assert!(along > 0.6, "{shift:?}: the neck follows only {along:.2}");
+        // The left, top and right frame edges stay still.
+        for (x, y) in [
+            (0.0, 0.0),
+            (w as f32 - 1.0, h as f32 / 3.0),
+            (0.0, h as f32 / 2.0),
+        ] {
+            let s = grid.sample(x, y);
+            assert!(
+                (s[0] - x).hypot(s[1] - y) < 1e-3,
+                "{shift:?}: edge ({x},{y}) moved"
+            );
+        }
+    }
+}
+
 fn render(engine: &mut WarpEngine, f: &Fixture, target: &[[f32; 3]]) -> RgbImage {
     engine
         .render(&DriveFrame {

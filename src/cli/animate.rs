@@ -66,12 +66,12 @@ pub struct AnimateArgs {
     #[arg(long, value_name = "DEG", default_value_t = 25.0)]
     max_rotation: f32,
     /// Soft limit on the head's movement across the frame, in face widths (eye-corner
-    /// distances): a driver moving far would otherwise stretch hair and neck into streaks;
-    /// 0 = none.
-    #[arg(long, value_name = "FACES", default_value_t = 0.2)]
+    /// distances); 0 = none (the default: the warp carries neck, shoulders and torso along with
+    /// a far-moving head). Set it (e.g. 0.2) to keep the figure near its painted place.
+    #[arg(long, value_name = "FACES", default_value_t = 0.0)]
     max_translation: f32,
-    /// Soft limit on the head's scale change, as a fraction (0.08 = ±8 %); 0 = none.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.08)]
+    /// Soft limit on the head's scale change, as a fraction (0.08 = ±8 %); 0 = none (default).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
     max_scale_change: f32,
     /// Driver frame (0-based) whose pose and expression count as neutral. Default: the frame
     /// closest to the portrait's own pose and expression.

@@ -21,12 +21,17 @@ pub struct EvalArgs {
     /// pixel of the real frames reaches the output.
     #[arg(long)]
     synthetic_mouth: bool,
-    /// Soft limit on head movement in face widths (as for the main command); 0 = none.
+    /// Soft limit on head movement in face widths (as for the main command, whose default is
+    /// also none); 0 = none.
     #[arg(long, default_value_t = 0.0)]
     max_translation: f32,
     /// Soft limit on head scale change (as for the main command); 0 = none.
     #[arg(long, default_value_t = 0.0)]
     max_scale_change: f32,
+    /// Write per-pixel error maps here: per driver, the mean error of the output and of the
+    /// static baseline as heat maps, and every 25th frame as real | output | error.
+    #[arg(long, value_name = "DIR")]
+    maps: Option<PathBuf>,
     /// Temporal smoothing, 0 to 1 (as for the main command).
     #[arg(long, default_value_t = 0.5)]
     smoothing: f32,
@@ -47,6 +52,7 @@ fn eval(args: &EvalArgs) -> Result<()> {
             ..Default::default()
         },
         driver_interior: !args.synthetic_mouth,
+        maps: args.maps.clone(),
         ..Default::default()
     };
     println!(

@@ -18,8 +18,8 @@ pub struct MotionConfig {
     /// (`limit · tanh(angle / limit)`), because a 2D warp cannot show a head turned further.
     pub max_rotation_deg: f32,
     /// Soft limit on the head's movement across the frame, in face units (outer-eye-corner
-    /// distances); 0 turns the limit off. Whole-head shifts stretch the neck and hair, so
-    /// portraits look better when they stay small.
+    /// distances); 0 (the default) turns the limit off: the warp engine carries the body along
+    /// with large head moves, so only a user who wants the figure to stay put needs it.
     pub max_translation: f32,
     /// Soft limit on the head's scale change (towards or away from the camera), as a fraction
     /// (0.1 = ±10 %); 0 turns the limit off.

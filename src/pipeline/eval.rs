@@ -10,10 +10,10 @@ use crate::motion::{MotionConfig, MotionTransfer};
 use crate::{Error, Result};
 use image::RgbImage;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Options of one evaluation run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EvalOptions {
     /// Motion transfer settings (the driver's frame rate is filled in).
     pub motion: MotionConfig,
@@ -22,6 +22,8 @@ pub struct EvalOptions {
     pub driver_interior: bool,
     /// Frames of the still-driver test (the reference frame repeated).
     pub still_frames: usize,
+    /// Where to write per-pixel error maps (see [`ErrorMaps`]); `None` writes nothing.
+    pub maps: Option<PathBuf>,
 }
 
 impl Default for EvalOptions {
@@ -30,6 +32,7 @@ impl Default for EvalOptions {
             motion: MotionConfig::default(),
             driver_interior: true,
             still_frames: 30,
+            maps: None,
         }
     }
 }
@@ -103,6 +106,10 @@ pub fn evaluate(driver: &Path, mesh: &FaceMesh, options: &EvalOptions) -> Result
     let mut motion =
         MotionTransfer::new(&portrait_face.landmarks, &portrait_face.landmarks, config)?;
     let mut engine = WarpEngine::new(portrait.clone(), &portrait_face, Device::Cpu)?;
+    let mut maps = options
+        .maps
+        .as_ref()
+        .map(|_| ErrorMaps::new(portrait.width(), portrait.height()));
     let mut out_tracker = FaceTracker::new(mesh.clone(), fps).with_smoothing(None);
     let (mut face_out, mut face_base, mut full_out, mut full_base) = (0.0, 0.0, 0.0, 0.0);
     let (mut lm_out, mut lm_base) = (0.0, 0.0);
@@ -120,6 +127,9 @@ pub fn evaluate(driver: &Path, mesh: &FaceMesh, options: &EvalOptions) -> Result
             without_face += 1;
         }
         let Some(face) = face else { continue };
+        if let Some(m) = maps.as_mut() {
+            m.add(index, &out, &portrait, real);
+        }
         let mask = hull_mask(&face.landmarks, real.width(), real.height(), 1.1);
         face_out += l1(&out, real, Some(&mask));
         face_base += l1(&portrait, real, Some(&mask));
@@ -134,11 +144,15 @@ pub fn evaluate(driver: &Path, mesh: &FaceMesh, options: &EvalOptions) -> Result
         compared += 1;
     }
     let n = compared.max(1) as f64;
+    let name = driver
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let (Some(m), Some(dir)) = (maps, &options.maps) {
+        m.save(dir, &name)?;
+    }
     Ok(EvalReport {
-        driver: driver
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        driver: name,
         frames: compared,
         reference,
         face_l1: Metric::new(face_out / n, face_base / n),
@@ -200,6 +214,94 @@ fn still_jitter(
         previous = found;
     }
     Ok(if n > 0 { sum / n as f64 } else { f64::NAN })
+}
+
+/// Per-pixel error maps of one driver, for finding what dominates the full-frame error: the mean
+/// absolute error of the output and of the static baseline over all frames (heat maps, white =
+/// 0.25 mean RGB error or more), and every 25th frame as real | output | error side by side.
+struct ErrorMaps {
+    width: u32,
+    height: u32,
+    output: Vec<f64>,
+    baseline: Vec<f64>,
+    frames: usize,
+    samples: Vec<(usize, RgbImage)>,
+}
+
+impl ErrorMaps {
+    fn new(width: u32, height: u32) -> Self {
+        let n = (width * height) as usize;
+        Self {
+            width,
+            height,
+            output: vec![0.0; n],
+            baseline: vec![0.0; n],
+            frames: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, index: usize, out: &RgbImage, portrait: &RgbImage, real: &RgbImage) {
+        for (k, ((o, p), r)) in out
+            .pixels()
+            .zip(portrait.pixels())
+            .zip(real.pixels())
+            .enumerate()
+        {
+            self.output[k] += pixel_error(o, r);
+            self.baseline[k] += pixel_error(p, r);
+        }
+        self.frames += 1;
+        if index.is_multiple_of(25) {
+            let (w, h) = (self.width, self.height);
+            let mut side = RgbImage::new(3 * w, h);
+            image::imageops::replace(&mut side, real, 0, 0);
+            image::imageops::replace(&mut side, out, w as i64, 0);
+            let err = RgbImage::from_fn(w, h, |x, y| {
+                heat(pixel_error(out.get_pixel(x, y), real.get_pixel(x, y)))
+            });
+            image::imageops::replace(&mut side, &err, 2 * w as i64, 0);
+            self.samples.push((index, side));
+        }
+    }
+
+    fn save(&self, dir: &Path, driver: &str) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| crate::error::io_error(dir, e))?;
+        let stem = driver.rsplit_once('.').map_or(driver, |(s, _)| s);
+        let n = self.frames.max(1) as f64;
+        let map = |sum: &[f64]| {
+            RgbImage::from_fn(self.width, self.height, |x, y| {
+                heat(sum[(y * self.width + x) as usize] / n)
+            })
+        };
+        let mut images = vec![
+            (format!("{stem}_error_output.png"), map(&self.output)),
+            (format!("{stem}_error_static.png"), map(&self.baseline)),
+        ];
+        for (index, side) in &self.samples {
+            images.push((format!("{stem}_frame{index:04}.png"), side.clone()));
+        }
+        for (file, image) in images {
+            let path = dir.join(file);
+            image.save(&path).map_err(|e| Error::failed(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Mean absolute RGB difference of two pixels, in 0..1.
+fn pixel_error(a: &image::Rgb<u8>, b: &image::Rgb<u8>) -> f64 {
+    (0..3)
+        .map(|c| (a[c] as f64 - b[c] as f64).abs())
+        .sum::<f64>()
+        / (3.0 * 255.0)
+}
+
+/// A black → red → yellow → white heat colour for an error in 0..0.25 (clamped above).
+fn heat(error: f64) -> image::Rgb<u8> {
+    let t = (error / 0.25).clamp(0.0, 1.0) * 3.0;
+    let ch = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    image::Rgb([ch(t), ch(t - 1.0), ch(t - 2.0)])
 }
 
 /// Mean distance in (x, y) between corresponding landmarks.

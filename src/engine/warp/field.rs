@@ -1,8 +1,9 @@
-//! From sparse landmark motion to the dense backward map: the head's affine motion fading out
-//! with distance from the face (hair, ears, neck, shoulders follow; background and frame edges
-//! stay), plus a Gaussian RBF for the expression, then a repair pass that removes any fold.
+//! From sparse landmark motion to the dense backward map: the rigid head and body layers
+//! ([`Layers`]: hair, ears, neck, shoulders and torso follow; background and frame edges stay),
+//! plus a Gaussian RBF for the expression, then a repair pass that removes any fold.
 
 use super::grid::WarpGrid;
+use super::layers::Layers;
 use super::rbf::GaussianRbf;
 use crate::motion::regions::{
     eye_distance, EYE_CORNERS, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_INNER,
@@ -10,14 +11,11 @@ use crate::motion::regions::{
 };
 use rayon::prelude::*;
 
+/// How far outside the jaw line (in RBF kernel widths) the band that moves with the jaw reaches.
+const JAW_BAND: f32 = 1.0;
+
 /// Smallest allowed Jacobian determinant of the backward map, relative to the identity's.
 pub const MIN_JACOBIAN: f32 = 0.01;
-
-/// How far (in face-oval radii beyond the oval) the head's motion still reaches above and beside
-/// the face (hair, ears).
-const HEAD_FALLOFF: f32 = 1.1;
-/// The same straight below the face: the neck follows the head, the shoulders much less.
-const NECK_FALLOFF: f32 = 0.5;
 
 /// Per-portrait state that turns target landmarks into a [`WarpGrid`].
 pub struct WarpField {
@@ -48,13 +46,14 @@ impl WarpField {
     /// The backward map that moves the portrait's landmarks onto `target` (portrait pixels).
     pub fn grid(&self, target: &[[f32; 3]]) -> WarpGrid {
         let target: Vec<[f32; 2]> = target.iter().map(|p| [p[0], p[1]]).collect();
-        let head = HeadMotion::new(&self.source, &target, self.width, self.height);
+        let head = Layers::new(&self.source, &target, self.width, self.height, self.spacing);
         let mut pairs: Vec<([f32; 2], [f32; 2])> = self
             .controls
             .iter()
             .map(|&i| (target[i], self.source[i]))
             .collect();
         pairs.extend(self.mouth_controls(&target));
+        pairs.extend(self.jaw_controls(&target));
         let centres: Vec<[f32; 2]> = pairs.iter().map(|p| p.0).collect();
         let residuals: Vec<[f32; 2]> = pairs
             .iter()
@@ -81,7 +80,8 @@ impl WarpField {
                         && q[1] <= support[3]
                     {
                         let r = rbf.eval(q);
-                        p = [p[0] + r[0], p[1] + r[1]];
+                        let e = head.edge_weight(q);
+                        p = [p[0] + e * r[0], p[1] + e * r[1]];
                     }
                     *node = p;
                 }
@@ -112,6 +112,29 @@ impl WarpField {
             }
         }
         out
+    }
+}
+
+impl WarpField {
+    /// Extra (target, source) pairs just outside the jaw line, each moving with its jaw point:
+    /// the shadow under a painted jaw then follows the chin instead of staying behind as a
+    /// second jawline when the mouth opens.
+    fn jaw_controls(&self, target: &[[f32; 2]]) -> Vec<([f32; 2], [f32; 2])> {
+        let centre = |pts: &[[f32; 2]]| {
+            let n = FACE_OVAL.len() as f32;
+            [0, 1].map(|k| FACE_OVAL.iter().map(|&i| pts[i][k]).sum::<f32>() / n)
+        };
+        let (ct, cs) = (centre(target), centre(&self.source));
+        let out = |p: [f32; 2], c: [f32; 2]| {
+            let d = [p[0] - c[0], p[1] - c[1]];
+            let len = d[0].hypot(d[1]).max(1e-3);
+            [0, 1].map(|k| p[k] + JAW_BAND * self.sigma * d[k] / len)
+        };
+        FACE_OVAL
+            .iter()
+            .filter(|&&i| self.source[i][1] > cs[1])
+            .map(|&i| (out(target[i], ct), out(self.source[i], cs)))
+            .collect()
     }
 }
 
@@ -150,84 +173,6 @@ fn pick_controls(source: &[[f32; 2]], unit: f32) -> Vec<usize> {
         }
     }
     chosen
-}
-
-/// The head's rigid motion as a backward affine map, weighted by distance from the face.
-struct HeadMotion {
-    /// Affine map from target to source: `[a, b, c, d, e, f]`, x' = a x + b y + c, y' = d x + e y + f.
-    affine: [f32; 6],
-    centre: [f32; 2],
-    inv_cov: [f32; 3],
-    oval_radius: f32,
-    width: f32,
-    height: f32,
-    border: f32,
-}
-
-impl HeadMotion {
-    fn new(source: &[[f32; 2]], target: &[[f32; 2]], width: u32, height: u32) -> Self {
-        let affine = fit_affine(
-            &RIGID.iter().map(|&i| target[i]).collect::<Vec<_>>(),
-            &RIGID.iter().map(|&i| source[i]).collect::<Vec<_>>(),
-        );
-        let oval: Vec<[f32; 2]> = FACE_OVAL.iter().map(|&i| target[i]).collect();
-        let n = oval.len() as f32;
-        let centre = [
-            oval.iter().map(|p| p[0]).sum::<f32>() / n,
-            oval.iter().map(|p| p[1]).sum::<f32>() / n,
-        ];
-        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-        for p in &oval {
-            let (dx, dy) = (p[0] - centre[0], p[1] - centre[1]);
-            sxx += dx * dx / n;
-            sxy += dx * dy / n;
-            syy += dy * dy / n;
-        }
-        let det = (sxx * syy - sxy * sxy).max(1e-6);
-        let inv_cov = [syy / det, -sxy / det, sxx / det];
-        let mut me = Self {
-            affine,
-            centre,
-            inv_cov,
-            oval_radius: 1.0,
-            width: width as f32,
-            height: height as f32,
-            border: 0.06 * width.min(height) as f32,
-        };
-        me.oval_radius = oval.iter().map(|p| me.radius(*p)).sum::<f32>() / n;
-        me
-    }
-
-    fn radius(&self, q: [f32; 2]) -> f32 {
-        let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
-        let [a, b, c] = self.inv_cov;
-        (a * dx * dx + 2.0 * b * dx * dy + c * dy * dy)
-            .max(0.0)
-            .sqrt()
-            / self.oval_radius
-    }
-
-    /// How much of the head's motion output pixel `q` shows: 1 on the face, fading to 0 away
-    /// from it and at the frame edges.
-    fn weight(&self, q: [f32; 2]) -> f32 {
-        let rho = self.radius(q);
-        let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
-        let below = (dy / dx.hypot(dy).max(1e-6)).max(0.0);
-        let falloff = HEAD_FALLOFF + below * below * (NECK_FALLOFF - HEAD_FALLOFF);
-        let head = 1.0 - smoothstep(1.1, 1.1 + falloff, rho);
-        let edge = q[0]
-            .min(q[1])
-            .min(self.width - 1.0 - q[0])
-            .min(self.height - 1.0 - q[1]);
-        head * smoothstep(0.0, self.border, edge)
-    }
-
-    fn map(&self, q: [f32; 2]) -> [f32; 2] {
-        let [a, b, c, d, e, f] = self.affine;
-        let moved = [a * q[0] + b * q[1] + c, d * q[0] + e * q[1] + f];
-        let w = self.weight(q);
-        [q[0] + w * (moved[0] - q[0]), q[1] + w * (moved[1] - q[1])]
-    }
 }
 
 pub(super) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {

@@ -8,6 +8,7 @@
 mod field;
 mod gpu;
 mod grid;
+mod layers;
 mod mouth;
 mod rbf;
 mod remap;

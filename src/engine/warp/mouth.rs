@@ -5,7 +5,9 @@
 
 use super::field::{fit_affine, smoothstep};
 use super::remap::bilinear;
-use crate::motion::regions::{eye_distance, mouth_opening, LIPS_INNER};
+use crate::motion::regions::{
+    eye_distance, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
+};
 use image::RgbImage;
 
 /// Cheek and forehead landmarks whose colour stands for the skin tone.
@@ -75,6 +77,10 @@ impl MouthFiller {
                 depth: (0.5 * mouth_opening(target)).max(1.0),
             },
         };
+        let lip = |idx: &[usize]| -> Vec<[f32; 2]> {
+            idx.iter().map(|&i| [target[i][0], target[i][1]]).collect()
+        };
+        let (upper, lower) = (lip(LIPS_INNER_UPPER), lip(LIPS_INNER_LOWER));
         let (w, h) = out.dimensions();
         let x0 = poly
             .iter()
@@ -104,6 +110,7 @@ impl MouthFiller {
                     continue;
                 }
                 let colour = interior.colour(q, if inside { dist } else { 0.0 });
+                let colour = self.shade(colour, opening_depth(&upper, &lower, q));
                 let px = out.get_pixel_mut(x, y);
                 for c in 0..3 {
                     let v = px[c] as f32 * (1.0 - alpha) + colour[c] * alpha;
@@ -115,6 +122,18 @@ impl MouthFiller {
 }
 
 impl MouthFiller {
+    /// Gives the flat interior colour depth: the upper lip's shadow darkens the top of the
+    /// opening, and the tongue, tinted like the lips, lightens its bottom. `v` is the height in
+    /// the opening, 0 at the upper lip and 1 at the lower.
+    fn shade(&self, colour: [f32; 3], v: f32) -> [f32; 3] {
+        let shadow = 0.55 + 0.45 * smoothstep(0.0, 0.4, v);
+        let tongue = 0.45 * smoothstep(0.55, 1.0, v);
+        [0, 1, 2].map(|c| {
+            let own = colour[c] * shadow;
+            own + tongue * (0.7 * self.lips[c] - own).max(0.0)
+        })
+    }
+
     /// The portrait's mouth-cavity colour: a dark red tinted by its lips.
     fn cavity(&self) -> [f32; 3] {
         [0, 1, 2].map(|c| 0.5 * self.lips[c] + 0.5 * CAVITY[c])
@@ -167,6 +186,31 @@ impl Interior<'_> {
             }
         }
     }
+}
+
+/// How deep `q` lies in the mouth opening between the `upper` and `lower` inner-lip lines
+/// (each from corner to corner): 0 on the upper lip, 1 on the lower, by linear interpolation
+/// along x.
+fn opening_depth(upper: &[[f32; 2]], lower: &[[f32; 2]], q: [f32; 2]) -> f32 {
+    let at = |line: &[[f32; 2]]| {
+        let k = line
+            .windows(2)
+            .position(|w| (w[0][0] - q[0]) * (w[1][0] - q[0]) <= 0.0);
+        match k {
+            Some(k) => {
+                let (a, b) = (line[k], line[k + 1]);
+                let t = if (b[0] - a[0]).abs() > 1e-3 {
+                    (q[0] - a[0]) / (b[0] - a[0])
+                } else {
+                    0.5
+                };
+                a[1] + t * (b[1] - a[1])
+            }
+            None => line.iter().map(|p| p[1]).sum::<f32>() / line.len() as f32,
+        }
+    };
+    let (top, bottom) = (at(upper), at(lower));
+    ((q[1] - top) / (bottom - top).max(1.0)).clamp(0.0, 1.0)
 }
 
 /// Rec. 601 luma of an RGB colour.
