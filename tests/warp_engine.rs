@@ -339,7 +339,9 @@ fn gpu_and_cpu_remaps_agree() {
         &Preset::Nod.track(&f.face.landmarks, 25.0, 30),
         1.5,
     );
-    for target in [&talk[7], &nod[9]] {
+    // A far head move also makes the torso sample past the bottom edge (clamped on both paths).
+    let far = moved(&f.face.landmarks, [0.2, -1.2], 1.05);
+    for target in [&talk[7], &nod[9], &far] {
         let grid = field.grid(target);
         let (c, g) = (remap(&f.image, &grid), gpu.remap(&grid).unwrap());
         let p = common::psnr(&c, &g);
