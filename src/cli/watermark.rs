@@ -69,7 +69,15 @@ fn execute(args: WatermarkArgs) -> Result<()> {
         Action::Detect { input } => {
             let img = media::load_portrait(&input)?;
             let detection = watermark::detect(&img);
-            eprintln!("sync score {:.1}", detection.sync_score);
+            match detection.search {
+                Some(m) => eprintln!(
+                    "sync score {:.1}, decoder failed, best codeword match {:.1} ({:.1} needed)",
+                    detection.sync_score,
+                    m.score,
+                    m.search.threshold()
+                ),
+                None => eprintln!("sync score {:.1}", detection.sync_score),
+            }
             match detection.payload {
                 Some(p) => println!("{p}"),
                 None => println!("none"),

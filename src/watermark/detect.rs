@@ -27,9 +27,6 @@ const NOISE_FLOOR: f32 = 0.5;
 /// which needs no synchronisation and so still decodes when the sync pattern is too faint.
 const SYNC_ATTEMPTS: usize = 4;
 const DECODE_ATTEMPTS: usize = SYNC_ATTEMPTS + 1;
-/// Alignments where whole codewords are matched when decoding fails: the frame as exported,
-/// and the strongest synchronisation peak.
-const SEARCH_ALIGNMENTS: usize = 2;
 
 /// A search over whole codewords (`search`), run when the decoder fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +46,16 @@ impl Search {
         }
     }
 
+    /// Alignments searched: the export search runs at the frame as exported and at the
+    /// strongest synchronisation peak (a cropped export); the slower list search only at the
+    /// frame as exported.
+    fn alignments(self) -> usize {
+        match self {
+            Search::Export => 2,
+            Search::List => 1,
+        }
+    }
+
     /// Upper bound on the probability that this search claims content never marked.
     pub fn false_positive_bound(self) -> f64 {
         match self {
@@ -64,7 +71,7 @@ impl Search {
     /// P(z ≥ t) ≤ exp(-t²/2) (Hoeffding). A union over every candidate at every alignment
     /// gives the threshold that holds false claims below [`Search::false_positive_bound`].
     pub fn threshold(self) -> f32 {
-        let tries = SEARCH_ALIGNMENTS as f64 * self.candidates();
+        let tries = self.alignments() as f64 * self.candidates();
         (2.0 * (tries / self.false_positive_bound()).ln()).sqrt() as f32
     }
 }
@@ -174,7 +181,11 @@ impl Detector {
                 let mut best = None;
                 for kind in [Search::Export, Search::List] {
                     let m = std::iter::once(self.match_codewords(kind, &exported, true))
-                        .chain(peak.iter().map(|c| self.match_codewords(kind, c, false)))
+                        .chain(
+                            peak.iter()
+                                .take(kind.alignments() - 1)
+                                .map(|c| self.match_codewords(kind, c, false)),
+                        )
                         .max_by(|a, b| a.score.total_cmp(&b.score));
                     best = m;
                     if m.is_some_and(|m| m.score >= kind.threshold()) {

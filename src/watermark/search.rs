@@ -25,12 +25,24 @@ pub const ALL_PAYLOADS: f64 = (1u64 << PAYLOAD_BITS) as f64;
 
 const STEPS: usize = INFO_BITS + TAIL;
 const REGS: usize = 1 << CONSTRAINT;
+/// Encoder states: the previous six information bits.
+const STATES: usize = REGS / 2;
+/// Steps scored by one lookup in the chunk tables: eight information bits, one byte.
+const CHUNK: usize = 8;
+/// Chunks covering every step; the last holds the tail and two steps of padding.
+const CHUNKS: usize = STEPS.div_ceil(CHUNK);
+/// Bits of the padded step sequence (`CHUNKS` bytes).
+const SEQ_BITS: usize = CHUNKS * CHUNK;
 
 /// The soft values arranged for fast codeword scoring under one key.
 struct Trellis {
     /// Gain of step `t` for encoder register `r` at `t * REGS + r`: the encoder's three output
     /// bits at a step are a function of its 7-bit register only.
     gains: Vec<f32>,
+    /// Score of the eight steps of chunk `c` at `(c * STATES + state) * 256 + byte`, for the
+    /// encoder state before the chunk and the chunk's eight information bits (first bit
+    /// highest): a codeword is scored with one lookup per byte instead of one per step.
+    chunks: Vec<f32>,
     /// The key's whitening sequence as the low `INFO_BITS` bits, first bit highest.
     mask: u128,
     check_key: u64,
@@ -59,8 +71,30 @@ impl Trellis {
         let mask = whitening(key)
             .iter()
             .fold(0u128, |acc, &b| (acc << 1) | b as u128);
+        let mut chunks = Vec::with_capacity(CHUNKS * STATES * 256);
+        for c in 0..CHUNKS {
+            for state in 0..STATES {
+                // Expand the eight bits breadth-first, zero before one, so that each leaf's
+                // index is its byte.
+                let mut level = vec![(state, 0.0f32)];
+                for t in c * CHUNK..(c + 1) * CHUNK {
+                    level = level
+                        .iter()
+                        .flat_map(|&(reg, score)| {
+                            [0, 1].map(|bit| {
+                                let reg = ((reg << 1) | bit) & (REGS - 1);
+                                let gain = gains.get(t * REGS + reg).copied().unwrap_or(0.0);
+                                (reg, score + gain)
+                            })
+                        })
+                        .collect();
+                }
+                chunks.extend(level.iter().map(|&(_, score)| score));
+            }
+        }
         Trellis {
             gains,
+            chunks,
             mask,
             check_key: check_key(key),
         }
@@ -87,17 +121,18 @@ impl Trellis {
         (reg, score + self.gains[t * REGS + reg])
     }
 
-    /// Runs the encoder over `steps` of `info` from `reg` and `score`.
-    fn run(
-        &self,
-        info: u128,
-        steps: std::ops::Range<usize>,
-        reg: usize,
-        score: f32,
-    ) -> (usize, f32) {
-        steps.fold((reg, score), |(reg, score), t| {
-            self.step(t, reg, Self::bit(info, t), score)
-        })
+    /// The score of chunks `range` of the step sequence `info << (SEQ_BITS - INFO_BITS)`
+    /// (information bits, then zeros for the tail and padding).
+    fn score_chunks(&self, info: u128, range: std::ops::Range<usize>) -> f32 {
+        let seq = info << (SEQ_BITS - INFO_BITS);
+        range
+            .map(|c| {
+                let shift = SEQ_BITS - CHUNK * (c + 1);
+                let byte = ((seq >> shift) & 0xff) as usize;
+                let state = ((seq >> (shift + CHUNK)) as usize) & (STATES - 1);
+                self.chunks[(c * STATES + state) * 256 + byte]
+            })
+            .sum()
     }
 }
 
@@ -107,13 +142,13 @@ impl Trellis {
 /// whose first 16 bits (marker and version) are fixed.
 pub fn best_export_match(soft: &[f32], prefix: u16, key: u64) -> (u32, f32) {
     let trellis = Trellis::new(soft, key);
-    // The first 16 information bits are the prefix for every candidate: run them once.
+    // The first two bytes of information are the prefix for every candidate: score them once.
     let prefix = (prefix as u32) << 16;
-    let (reg0, score0) = trellis.run(trellis.info(prefix), 0..16, 0, 0.0);
+    let shared = trellis.score_chunks(trellis.info(prefix), 0..2);
     (0..EXPORT_IDS as u32)
         .map(|id| {
             let payload = prefix | id;
-            let (_, score) = trellis.run(trellis.info(payload), 16..STEPS, reg0, score0);
+            let score = shared + trellis.score_chunks(trellis.info(payload), 2..CHUNKS);
             (payload, score)
         })
         .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -126,28 +161,30 @@ pub fn best_export_match(soft: &[f32], prefix: u16, key: u64) -> (u32, f32) {
 pub fn best_listed_match(soft: &[f32], key: u64) -> (u32, f32) {
     let trellis = Trellis::new(soft, key);
     // (score, payload bits so far, encoder register)
-    let mut paths: Vec<(f32, u32, usize)> = vec![(0.0, 0, 0)];
+    let mut paths: Vec<(f32, u32, usize)> = Vec::with_capacity(2 * LIST_SIZE);
+    let mut next = Vec::with_capacity(2 * LIST_SIZE);
+    paths.push((0.0, 0, 0));
     for t in 0..PAYLOAD_BITS {
         let whiten = Trellis::bit(trellis.mask, t);
-        paths = paths
-            .iter()
-            .flat_map(|&(score, payload, reg)| {
-                [0u32, 1].map(|b| {
-                    let (reg, score) = trellis.step(t, reg, b as usize ^ whiten, score);
-                    (score, payload << 1 | b, reg)
-                })
-            })
-            .collect();
-        if paths.len() > LIST_SIZE {
-            paths.select_nth_unstable_by(LIST_SIZE - 1, |a, b| b.0.total_cmp(&a.0));
-            paths.truncate(LIST_SIZE);
+        next.clear();
+        for &(score, payload, reg) in &paths {
+            for b in [0u32, 1] {
+                let (reg, score) = trellis.step(t, reg, b as usize ^ whiten, score);
+                next.push((score, payload << 1 | b, reg));
+            }
         }
+        if next.len() > LIST_SIZE {
+            next.select_nth_unstable_by(LIST_SIZE - 1, |a, b| b.0.total_cmp(&a.0));
+            next.truncate(LIST_SIZE);
+        }
+        std::mem::swap(&mut paths, &mut next);
     }
+    // The rest of each codeword is its check bits and the tail: four bytes of payload done.
     paths
         .iter()
-        .map(|&(score, payload, reg)| {
-            let (_, score) = trellis.run(trellis.info(payload), PAYLOAD_BITS..STEPS, reg, score);
-            (payload, score)
+        .map(|&(score, payload, _)| {
+            let rest = trellis.score_chunks(trellis.info(payload), PAYLOAD_BITS / CHUNK..CHUNKS);
+            (payload, score + rest)
         })
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap_or((0, 0.0))
