@@ -29,12 +29,24 @@ pub struct SameConv {
     weight: Arc<RwLock<Tensor>>,
     bias: Tensor,
     k: usize,
+    /// Whether the Winograd kernel may be used (off where ~1e-6 relative error matters).
+    winograd: bool,
 }
 
 impl SameConv {
     /// Loads `weight` (cout, cin, k, k) and `bias` (cout); `k` must be odd.
     pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
         Self::from_weights(vb.get((cout, cin, k, k), "weight")?, vb.get(cout, "bias")?)
+    }
+
+    /// A convolution from its (cout, cin, k, k) filters (odd k) and (cout) bias that never
+    /// uses Winograd: for the keypoint detector, whose keypoints feed the TPS solves that
+    /// amplify small errors.
+    pub fn direct(weight: Tensor, bias: Tensor) -> Result<Self> {
+        Ok(SameConv {
+            winograd: false,
+            ..Self::from_weights(weight, bias)?
+        })
     }
 
     /// A convolution from its (cout, cin, k, k) filters (odd k) and (cout) bias.
@@ -51,6 +63,7 @@ impl SameConv {
             weight: Arc::new(RwLock::new(weight)),
             bias,
             k,
+            winograd: true,
         })
     }
 
@@ -94,7 +107,7 @@ impl SameConv {
         if filters.rank() == 4 {
             let (_, _, h, w) = x.dims4()?;
             let area = h * w * if upsample { 4 } else { 1 };
-            if self.k != 3 || !cpu_f32 || area < WINOGRAD_MIN_AREA {
+            if !self.winograd || self.k != 3 || !cpu_f32 || area < WINOGRAD_MIN_AREA {
                 return Ok(None);
             }
             filters = self.to_winograd()?;

@@ -1,6 +1,8 @@
 //! Keypoint detector: a torchvision ResNet-18 (`fg_encoder`) whose classifier emits the 5K
-//! keypoints, squashed into (-1, 1). Eval-mode batch norms are folded into the convolutions.
+//! keypoints, squashed into (-1, 1). Eval-mode batch norms are folded into the convolutions;
+//! the stride-1 ones run on the networks' own im2col conv kernel ([`SameConv::direct`]).
 
+use super::conv::SameConv;
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
 
@@ -18,37 +20,59 @@ pub fn batch_norm_affine(channels: usize, vb: &VarBuilder) -> Result<(Tensor, Te
 }
 
 /// A bias-free conv followed by an eval-mode batch norm, folded into one conv with bias.
-fn conv_bn(
-    cin: usize,
-    cout: usize,
-    k: usize,
-    stride: usize,
-    conv_vb: VarBuilder,
-    bn_vb: VarBuilder,
-) -> Result<Conv2d> {
-    let weight = conv_vb.get((cout, cin, k, k), "weight")?;
-    let (scale, shift) = batch_norm_affine(cout, &bn_vb)?;
-    let weight = weight.broadcast_mul(&scale.reshape((cout, 1, 1, 1))?)?;
-    let cfg = Conv2dConfig {
-        padding: k / 2,
-        stride,
-        ..Default::default()
-    };
-    Ok(Conv2d::new(weight, Some(shift), cfg))
+#[derive(Debug, Clone)]
+enum ConvBn {
+    /// Stride 1.
+    Same(SameConv),
+    /// Stride 2 (stem, first conv and shortcut of a downsampling block).
+    Strided(Conv2d),
+}
+
+impl ConvBn {
+    fn new(
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        conv_vb: VarBuilder,
+        bn_vb: VarBuilder,
+    ) -> Result<Self> {
+        let weight = conv_vb.get((cout, cin, k, k), "weight")?;
+        let (scale, shift) = batch_norm_affine(cout, &bn_vb)?;
+        let weight = weight.broadcast_mul(&scale.reshape((cout, 1, 1, 1))?)?;
+        if stride == 1 {
+            return Ok(ConvBn::Same(SameConv::direct(weight, shift)?));
+        }
+        let cfg = Conv2dConfig {
+            padding: k / 2,
+            stride,
+            ..Default::default()
+        };
+        Ok(ConvBn::Strided(Conv2d::new(weight, Some(shift), cfg)))
+    }
+}
+
+impl Module for ConvBn {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            ConvBn::Same(c) => c.forward(x),
+            ConvBn::Strided(c) => c.forward(x),
+        }
+    }
 }
 
 /// torchvision `BasicBlock`.
 #[derive(Debug, Clone)]
 struct BasicBlock {
-    conv1: Conv2d,
-    conv2: Conv2d,
-    downsample: Option<Conv2d>,
+    conv1: ConvBn,
+    conv2: ConvBn,
+    downsample: Option<ConvBn>,
 }
 
 impl BasicBlock {
     fn new(cin: usize, cout: usize, stride: usize, vb: VarBuilder) -> Result<Self> {
         let downsample = if stride != 1 || cin != cout {
-            Some(conv_bn(
+            Some(ConvBn::new(
                 cin,
                 cout,
                 1,
@@ -60,8 +84,8 @@ impl BasicBlock {
             None
         };
         Ok(BasicBlock {
-            conv1: conv_bn(cin, cout, 3, stride, vb.pp("conv1"), vb.pp("bn1"))?,
-            conv2: conv_bn(cout, cout, 3, 1, vb.pp("conv2"), vb.pp("bn2"))?,
+            conv1: ConvBn::new(cin, cout, 3, stride, vb.pp("conv1"), vb.pp("bn1"))?,
+            conv2: ConvBn::new(cout, cout, 3, 1, vb.pp("conv2"), vb.pp("bn2"))?,
             downsample,
         })
     }
@@ -82,7 +106,7 @@ impl Module for BasicBlock {
 /// (N, 5K, 2), (x, y) in (-1, 1).
 #[derive(Debug, Clone)]
 pub struct KpDetector {
-    stem: Conv2d,
+    stem: ConvBn,
     blocks: Vec<BasicBlock>,
     fc: Linear,
     num_kp: usize,
@@ -93,7 +117,7 @@ impl KpDetector {
     /// images.
     pub fn new(channels: usize, num_kp: usize, vb: VarBuilder) -> Result<Self> {
         let vb = vb.pp("fg_encoder");
-        let stem = conv_bn(channels, 64, 7, 2, vb.pp("conv1"), vb.pp("bn1"))?;
+        let stem = ConvBn::new(channels, 64, 7, 2, vb.pp("conv1"), vb.pp("bn1"))?;
         let mut blocks = Vec::with_capacity(8);
         let mut cin = 64;
         for (layer, cout) in [64, 128, 256, 512].into_iter().enumerate() {

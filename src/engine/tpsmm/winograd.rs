@@ -316,8 +316,12 @@ fn lines_mut(buf: &mut [f32], stride: usize, n: usize) -> [&mut [f32]; TILE] {
 /// `B^T` of F(4x4, 3x3) applied element-wise across six lines of `n` values.
 #[inline(always)]
 fn b_t_lines(d: [&[f32]; TILE], o: [&mut [f32]; TILE], n: usize) {
-    let [d0, d1, d2, d3, d4, d5] = d.map(|s| &s[..n]);
-    let [o0, o1, o2, o3, o4, o5] = o.map(|s| &mut s[..n]);
+    let [d0, d1, d2, d3, d4, d5] = d;
+    let [o0, o1, o2, o3, o4, o5] = o;
+    // An explicit bound below every length lets the loop vectorise without bounds checks.
+    let n = n.min(d0.len()).min(d1.len()).min(d2.len()).min(d3.len());
+    let n = n.min(d4.len()).min(d5.len()).min(o0.len()).min(o1.len());
+    let n = n.min(o2.len()).min(o3.len()).min(o4.len()).min(o5.len());
     for x in 0..n {
         let t0 = d4[x] - 4.0 * d2[x];
         let t1 = d3[x] - 4.0 * d1[x];
@@ -388,13 +392,16 @@ fn horizontal_output_body<const FMA: bool>(
     let n = tiles_x;
     for (i, out) in horiz.chunks_exact_mut(OUT * n).enumerate() {
         let col = |j: usize| &m[(i * TILE + j) * stride + at..][..n];
-        let c = [col(0), col(1), col(2), col(3), col(4), col(5)];
+        let [c0, c1, c2, c3, c4, c5] = [col(0), col(1), col(2), col(3), col(4), col(5)];
         let (o0, rest) = out.split_at_mut(n);
         let (o1, rest) = rest.split_at_mut(n);
         let (o2, o3) = rest.split_at_mut(n);
-        let (o3, c) = (&mut o3[..n], c.map(|s| &s[..n]));
+        // See `b_t_lines`.
+        let n = n.min(c0.len()).min(c1.len()).min(c2.len()).min(c3.len());
+        let n = n.min(c4.len()).min(c5.len()).min(o0.len()).min(o1.len());
+        let n = n.min(o2.len()).min(o3.len());
         for x in 0..n {
-            let r = a_t(c[0][x], c[1][x], c[2][x], c[3][x], c[4][x], c[5][x]);
+            let r = a_t(c0[x], c1[x], c2[x], c3[x], c4[x], c5[x]);
             o0[x] = r[0];
             o1[x] = r[1];
             o2[x] = r[2];
@@ -421,16 +428,16 @@ fn vertical_output_body<const FMA: bool>(
     let (l1, rest) = rest.split_at_mut(OUT * n);
     let (l2, l3) = rest.split_at_mut(OUT * n);
     for q in 0..OUT {
-        let h: [&[f32]; TILE] = std::array::from_fn(|i| &horiz[(i * OUT + q) * n..][..n]);
-        let o: [&mut [f32]; OUT] = [
-            &mut l0[q * n..][..n],
-            &mut l1[q * n..][..n],
-            &mut l2[q * n..][..n],
-            &mut l3[q * n..][..n],
-        ];
-        let [o0, o1, o2, o3] = o;
-        for x in 0..n {
-            let r = a_t(h[0][x], h[1][x], h[2][x], h[3][x], h[4][x], h[5][x]);
+        let h = |i: usize| &horiz[(i * OUT + q) * n..][..n];
+        let [h0, h1, h2, h3, h4, h5] = [h(0), h(1), h(2), h(3), h(4), h(5)];
+        let (o0, o1) = (&mut l0[q * n..][..n], &mut l1[q * n..][..n]);
+        let (o2, o3) = (&mut l2[q * n..][..n], &mut l3[q * n..][..n]);
+        // See `b_t_lines`.
+        let m = n.min(h0.len()).min(h1.len()).min(h2.len()).min(h3.len());
+        let m = m.min(h4.len()).min(h5.len()).min(o0.len()).min(o1.len());
+        let m = m.min(o2.len()).min(o3.len());
+        for x in 0..m {
+            let r = a_t(h0[x], h1[x], h2[x], h3[x], h4[x], h5[x]);
             o0[x] = r[0] + bias;
             o1[x] = r[1] + bias;
             o2[x] = r[2] + bias;
