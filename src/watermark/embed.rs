@@ -1,6 +1,7 @@
 //! Embedding: adds the keyed tile pattern to the luma of a frame, scaled by a perceptual mask.
 
 use image::RgbImage;
+use rayon::prelude::*;
 
 use super::key::SFUMATO_KEY;
 use super::luma::Plane;
@@ -38,37 +39,70 @@ impl Marker {
     }
 
     /// Marks `img` in place: the same change on R, G and B (luma only, so chroma subsampling
-    /// leaves it alone), strongest in textured areas and faint in flat or dark ones.
+    /// leaves it alone), strongest in textured areas and faint in flat or dark ones. Bands of
+    /// rows are computed in parallel; the result does not depend on the number of threads.
     pub fn embed(&self, img: &mut RgbImage) {
         let (w, h) = img.dimensions();
         let period = pattern::tile_period(w, h);
         let (cols, rows) = (pattern::bin_index(w, period), pattern::bin_index(h, period));
-        let mask = perceptual_mask(&Plane::luma(img));
-        let mut field = vec![0.0f32; (w * h) as usize];
-        let mut energy = 0.0f64;
-        for (y, &by) in rows.iter().enumerate() {
-            let tile_row = &self.tile[by * BINS..(by + 1) * BINS];
-            let base = y * w as usize;
-            for (x, &bx) in cols.iter().enumerate() {
-                let v = mask[base + x] * tile_row[bx];
-                field[base + x] = v;
-                energy += (v * v) as f64;
-            }
-        }
+        let (w, h) = (w as usize, h as usize);
+        let frame: &RgbImage = img;
+        let bands: Vec<(Vec<f32>, f64)> = (0..h.div_ceil(BAND_ROWS))
+            .into_par_iter()
+            .map(|band| {
+                let y0 = band * BAND_ROWS;
+                let y1 = (y0 + BAND_ROWS).min(h);
+                let mask = perceptual_mask_rows(frame, y0, y1);
+                let mut field = Vec::with_capacity((y1 - y0) * w);
+                let mut energy = 0.0f64;
+                for (mask_row, &by) in mask.chunks(w).zip(&rows[y0..y1]) {
+                    let tile_row = &self.tile[by * BINS..(by + 1) * BINS];
+                    for (&m, &bx) in mask_row.iter().zip(&cols) {
+                        let v = m * tile_row[bx];
+                        field.push(v);
+                        energy += (v * v) as f64;
+                    }
+                }
+                (field, energy)
+            })
+            .collect();
+        let energy: f64 = bands.iter().map(|(_, e)| e).sum();
         let max_mse = 255.0f64.powi(2) / 10f64.powf(MIN_PSNR_DB / 10.0);
-        let mse_at_full = energy * (STRENGTH as f64).powi(2) / field.len().max(1) as f64;
+        let mse_at_full = energy * (STRENGTH as f64).powi(2) / (w * h).max(1) as f64;
         let gain = if mse_at_full > max_mse {
             STRENGTH * (max_mse / mse_at_full).sqrt() as f32
         } else {
             STRENGTH
         };
-        for (p, &v) in img.pixels_mut().zip(&field) {
-            let d = gain * v;
-            for c in p.0.iter_mut() {
-                *c = (*c as f32 + d).round().clamp(0.0, 255.0) as u8;
-            }
-        }
+        img.par_chunks_mut(BAND_ROWS * w * 3)
+            .zip(&bands)
+            .for_each(|(pixels, (field, _))| {
+                for (p, &v) in pixels.chunks_exact_mut(3).zip(field) {
+                    let d = gain * v;
+                    for c in p.iter_mut() {
+                        *c = (*c as f32 + d).round().clamp(0.0, 255.0) as u8;
+                    }
+                }
+            });
     }
+}
+
+/// Rows per band of [`Marker::embed`]: fixed, so that the result is the same for any number of
+/// threads.
+const BAND_ROWS: usize = 64;
+/// Rows of context a band needs on each side: the mask's two box filters reach 1 + 2 rows.
+const MASK_REACH: usize = 3;
+
+/// The perceptual mask of rows `y0..y1` of `img`, computed on those rows plus
+/// [`MASK_REACH`] rows of context (clamped at the frame's edges), so that each band equals the
+/// same rows of the whole frame's mask.
+fn perceptual_mask_rows(img: &RgbImage, y0: usize, y1: usize) -> Vec<f32> {
+    let w = img.width() as usize;
+    let top = y0.saturating_sub(MASK_REACH);
+    let bottom = (y1 + MASK_REACH).min(img.height() as usize);
+    let rows = &img.as_raw()[top * w * 3..bottom * w * 3];
+    let mask = perceptual_mask(&Plane::luma_of_rows(rows, w));
+    mask[(y0 - top) * w..(y1 - top) * w].to_vec()
 }
 
 /// Where a change is hard to see: near 1 in textured areas, about a quarter of that in flat
@@ -95,4 +129,31 @@ fn perceptual_mask(luma: &Plane) -> Vec<f32> {
             texture * brightness
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banded_mask_equals_the_whole_frame_mask() {
+        // Dark, gently varying rows (so that neither the texture nor the brightness term
+        // saturates), on a height that is not a multiple of the band size.
+        let img = RgbImage::from_fn(97, 3 * BAND_ROWS as u32 + 29, |x, y| {
+            let v = 40.0 + 6.0 * ((x as f32) * 0.7).sin() + 9.0 * ((y * y) as f32 * 0.013).sin();
+            image::Rgb([v as u8, (v * 1.2) as u8, (v * 0.8) as u8])
+        });
+        let whole = perceptual_mask(&Plane::luma(&img));
+        let h = img.height() as usize;
+        let banded: Vec<f32> = (0..h.div_ceil(BAND_ROWS))
+            .flat_map(|b| perceptual_mask_rows(&img, b * BAND_ROWS, ((b + 1) * BAND_ROWS).min(h)))
+            .collect();
+        assert_eq!(banded.len(), whole.len());
+        let worst = banded
+            .iter()
+            .zip(&whole)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "band mask differs by {worst}");
+    }
 }

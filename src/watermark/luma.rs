@@ -17,13 +17,18 @@ impl Plane {
     /// The BT.601 luma of `img` on the 0–255 scale (the weights sum to 1, so adding the same
     /// value to R, G and B changes luma by exactly that value).
     pub fn luma(img: &RgbImage) -> Self {
-        let data = img
-            .pixels()
+        Self::luma_of_rows(img.as_raw(), img.width() as usize)
+    }
+
+    /// The luma of whole RGB rows `width` pixels wide (a band of a frame).
+    pub fn luma_of_rows(rgb: &[u8], width: usize) -> Self {
+        let data: Vec<f32> = rgb
+            .chunks_exact(3)
             .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
             .collect();
         Plane {
-            width: img.width() as usize,
-            height: img.height() as usize,
+            width,
+            height: data.len() / width.max(1),
             data,
         }
     }
