@@ -231,14 +231,11 @@ pub fn render(
             let gpu = warp.uses_gpu();
             (Box::new(warp), gpu)
         }
-        EngineChoice::Tpsmm(opts) => (
-            Box::new(TpsmmEngine::new(
-                &portrait.image,
-                Some(&portrait.face),
-                opts,
-            )?),
-            cfg!(any(feature = "cuda", feature = "metal")),
-        ),
+        EngineChoice::Tpsmm(opts) => {
+            let tpsmm = TpsmmEngine::new(&portrait.image, Some(&portrait.face), opts)?;
+            let gpu = tpsmm.uses_gpu();
+            (Box::new(tpsmm), gpu)
+        }
     };
     let marker = Marker::new(Payload::for_export());
     let xmp = Provenance::for_export(engine.name(), marker.payload()).to_xmp();

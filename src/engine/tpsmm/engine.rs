@@ -158,6 +158,12 @@ impl TpsmmEngine {
         })
     }
 
+    /// Whether the model runs on a GPU (a `cuda` or `metal` build finds one at run time;
+    /// without one it runs on the CPU).
+    pub fn uses_gpu(&self) -> bool {
+        !self.model.device().is_cpu()
+    }
+
     /// The driver region: fixed from the first frame's face (or its central square when that
     /// frame has no face), or the whole frame.
     fn driver_region(&mut self, frame: &DriveFrame<'_>) -> Region {
