@@ -239,3 +239,22 @@ fn reference_is_the_driver_frame_closest_to_the_portrait() {
     assert_eq!(pick_reference(&driver, &frames), Some(3));
     assert_eq!(pick_reference(&driver, &[None, None]), None);
 }
+
+#[test]
+fn blinks_close_the_lids_fully_through_default_smoothing() {
+    let Some(lm) = landmarks("grace_hopper") else {
+        return;
+    };
+    let track = Preset::Blink.track(&lm, 25.0, 45);
+    let mut t = MotionTransfer::new(&lm, &lm, MotionConfig::default()).unwrap();
+    let out: Vec<_> = track.iter().map(|f| t.next(Some(f))).collect();
+    let shut = out.iter().map(|l| eye_gap(l)).fold(f32::MAX, f32::min) / eye_gap(&lm);
+    let first = eye_gap(&out[0]) / eye_gap(&lm);
+    eprintln!("smallest lid gap through smoothing: {shut:.2} of the open eye's");
+    // The 0.3 s blink must not be smoothed into a squint; the lids at rest stay put.
+    assert!(
+        shut < 0.15,
+        "blink only closed to {shut:.2} of the open gap"
+    );
+    assert!((first - 1.0).abs() < 0.01, "lids at rest moved: {first}");
+}

@@ -3,10 +3,16 @@
 use super::linalg::{
     axis_angle_from_rotation, fit_similarity, mul_vec, norm, rotation_from_axis_angle, Similarity,
 };
-use super::regions::{EYE_CORNERS, RIGID};
+use super::regions::{
+    EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER, RIGHT_EYE_UPPER, RIGID,
+};
 use crate::keypoints::one_euro::OneEuro;
 use crate::keypoints::MESH_POINTS;
 use crate::{Error, Result};
+
+/// The smoothing filter's `beta` for the eyelids' expression: far above the rest's (3), so a
+/// blink, over in a few frames, still closes the lids fully while lids at rest stay smoothed.
+const LID_BETA: f64 = 40.0;
 
 /// How driver motion is turned into portrait motion.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,6 +142,8 @@ pub struct MotionTransfer {
     portrait_centre: [f64; 3],
     config: MotionConfig,
     filter: Option<OneEuro>,
+    /// A faster filter for the eyelid components of the state (see [`LID_BETA`]).
+    lid_filter: Option<OneEuro>,
     state: Vec<f64>,
     lost: usize,
 }
@@ -155,10 +163,10 @@ impl MotionTransfer {
         let align = fit_pose(driver_reference, portrait)
             .ok_or_else(|| Error::BadInput("the reference face is degenerate".into()))?;
         let smoothing = config.smoothing.clamp(0.0, 1.0) as f64;
-        let filter = (smoothing > 0.0).then(|| {
-            let min_cutoff = 0.3 + 4.0 * (1.0 - smoothing).powi(2);
-            OneEuro::new(config.fps.max(1.0) as f64, min_cutoff, 3.0)
-        });
+        let min_cutoff = 0.3 + 4.0 * (1.0 - smoothing).powi(2);
+        let rate = config.fps.max(1.0) as f64;
+        let filter = (smoothing > 0.0).then(|| OneEuro::new(rate, min_cutoff, 3.0));
+        let lid_filter = (smoothing > 0.0).then(|| OneEuro::new(rate, min_cutoff, LID_BETA));
         Ok(Self {
             portrait: portrait.iter().map(|p| to64(*p)).collect(),
             reference: driver_reference.to_vec(),
@@ -166,6 +174,7 @@ impl MotionTransfer {
             portrait_centre: rigid_centroid(portrait),
             config,
             filter,
+            lid_filter,
             state: DriverMotion::neutral().to_vec(),
             lost: 0,
         })
@@ -186,8 +195,14 @@ impl MotionTransfer {
                 let v = m.to_vec();
                 self.state = match self.filter.as_mut() {
                     Some(f) => f.filter(&v),
-                    None => v,
+                    None => v.clone(),
                 };
+                if let Some(f) = self.lid_filter.as_mut() {
+                    let lids = f.filter(&lid_components(&v));
+                    for (k, x) in lid_state_indices().zip(lids) {
+                        self.state[k] = x;
+                    }
+                }
             }
             None => {
                 self.lost += 1;
@@ -198,6 +213,9 @@ impl MotionTransfer {
                 }
                 if let Some(f) = self.filter.as_mut() {
                     f.reset_to(&self.state);
+                }
+                if let Some(f) = self.lid_filter.as_mut() {
+                    f.reset_to(&lid_components(&self.state));
                 }
             }
         }
@@ -221,6 +239,21 @@ impl MotionTransfer {
             })
             .collect()
     }
+}
+
+/// Where the eyelid landmarks' expression components sit in a [`DriverMotion::to_vec`] vector.
+fn lid_state_indices() -> impl Iterator<Item = usize> {
+    RIGHT_EYE_UPPER
+        .iter()
+        .chain(RIGHT_EYE_LOWER)
+        .chain(LEFT_EYE_UPPER)
+        .chain(LEFT_EYE_LOWER)
+        .flat_map(|&i| (0..3).map(move |k| 7 + 3 * i + k))
+}
+
+/// The eyelid components of a [`DriverMotion::to_vec`] vector.
+fn lid_components(v: &[f64]) -> Vec<f64> {
+    lid_state_indices().map(|k| v[k]).collect()
 }
 
 /// Shrinks vector `v` so its length approaches `limit` without passing it
