@@ -6,6 +6,7 @@
 //! hidden under the lid.
 
 use super::field::{line_y_at, smoothstep};
+use super::grid::WarpGrid;
 use super::remap::bilinear;
 use crate::motion::regions::{
     eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
@@ -107,7 +108,14 @@ impl EyelidFiller {
 
     /// Draws the lids into `out` (the warped frame) wherever the `target` eyes are more closed
     /// than the portrait's, sampling lid and eye from `portrait`.
-    pub fn fill(&self, out: &mut RgbImage, portrait: &RgbImage, target: &[[f32; 3]]) {
+    /// `grid` is the frame's warp, which the lid slides blend into at their far ends.
+    pub fn fill(
+        &self,
+        out: &mut RgbImage,
+        portrait: &RgbImage,
+        grid: &WarpGrid,
+        target: &[[f32; 3]],
+    ) {
         let unit = eye_distance(target).max(1.0);
         for eye in &self.eyes {
             let idx = eye.indices;
@@ -116,7 +124,7 @@ impl EyelidFiller {
             let strength = smoothstep(CLOSURE_RAMP[0], CLOSURE_RAMP[1], closure);
             if strength > 0.0 {
                 let shut = smoothstep(SHUT_RAMP[0], SHUT_RAMP[1], closure);
-                eye.fill(out, portrait, target, strength, shut);
+                eye.fill(out, portrait, grid, target, strength, shut);
             }
         }
     }
@@ -129,6 +137,7 @@ impl PortraitEye {
         &self,
         out: &mut RgbImage,
         portrait: &RgbImage,
+        grid: &WarpGrid,
         target: &[[f32; 3]],
         strength: f32,
         shut: f32,
@@ -184,12 +193,9 @@ impl PortraitEye {
                 if p[1] < top || p[1] > floor {
                     continue;
                 }
-                // Away from the opening the lid slides fade into the warp.
-                let taper = smoothstep(0.0, 0.3, across);
-                let weight = if p[1] < up {
-                    smoothstep(top, up, p[1]) * taper
-                } else if p[1] > low {
-                    (1.0 - smoothstep(low, floor, p[1])) * taper
+                // Towards the corners the lid slides fade into the warp.
+                let weight = if p[1] < up || p[1] > low {
+                    smoothstep(0.0, 0.3, across)
                 } else {
                     1.0
                 };
@@ -197,9 +203,17 @@ impl PortraitEye {
                 if alpha <= 0.0 {
                     continue;
                 }
-                let sample = |y: f32| bilinear(raw, pw, ph, p[0], y).map(f32::from);
-                // The upper lid: skin from `top` to just above the lash line, stretched down to
-                // the seam, where a faint lash line darkens it.
+                let sample = |at: [f32; 2]| bilinear(raw, pw, ph, at[0], at[1]).map(f32::from);
+                let lerp =
+                    |a: [f32; 2], b: [f32; 2], t: f32| [0, 1].map(|k| a[k] + t * (b[k] - a[k]));
+                // Where the warp takes the far end of a lid slide from: the slide starts there,
+                // so it joins the warped picture without a seam.
+                let warped = |y: f32| {
+                    let q = apply(&to_output, [p[0], y]);
+                    grid.sample(q[0], q[1])
+                };
+                // The upper lid: skin from `top` (as the warp shows it) to just above the lash
+                // line, stretched down to the seam, where a faint lash line darkens it.
                 let upper_lid = || {
                     let lash_line = up - LASH_MARGIN * self.height;
                     let t = ((p[1] - top) / (seam - top).max(1e-3)).min(1.0);
@@ -207,14 +221,14 @@ impl PortraitEye {
                         * (-((seam - p[1]).max(0.0) / (0.12 * self.height).max(edge)).powi(2))
                             .exp()
                         * smoothstep(0.0, 0.4, across);
-                    sample(top + t * (lash_line - top)).map(|c| c * (1.0 - lash))
+                    sample(lerp(warped(top), [p[0], lash_line], t)).map(|c| c * (1.0 - lash))
                 };
-                // The lower lid: skin from just below its lash line to `floor`, stretched up to
-                // the target lower lid.
+                // The lower lid: skin from just below its lash line to `floor` (as the warp
+                // shows it), stretched up to the target lower lid.
                 let lower_lid = || {
                     let lash_line = low + LASH_MARGIN * self.height;
                     let t = ((p[1] - bottom) / (floor - bottom).max(1e-3)).max(0.0);
-                    sample(lash_line + t * (floor - lash_line))
+                    sample(lerp([p[0], lash_line], warped(floor), t))
                 };
                 // Between the lids: the portrait's eye, unsquashed; edges anti-aliased.
                 let covered = 1.0 - smoothstep(seam - 0.5 * edge, seam + 0.5 * edge, p[1]);
@@ -223,7 +237,7 @@ impl PortraitEye {
                     // Shut: the lids meet at the seam.
                     mix(upper_lid(), lower_lid(), below)
                 } else {
-                    let mut c = sample(p[1]);
+                    let mut c = sample(p);
                     if covered > 0.0 {
                         c = mix(c, upper_lid(), covered);
                     }

@@ -107,7 +107,7 @@ impl Engine for WarpEngine {
             None => remap(&self.portrait, &grid),
         };
         self.eyelids
-            .fill(&mut out, &self.portrait, frame.target_landmarks);
+            .fill(&mut out, &self.portrait, &grid, frame.target_landmarks);
         let driver = frame
             .driver_face
             .map(|f| (frame.driver, f.landmarks.as_slice()));
