@@ -232,7 +232,8 @@ fn reference_is_the_driver_frame_closest_to_the_portrait() {
     let frames = vec![
         Some(talk[12].clone()),
         None,
-        Some(smile[15].clone()),
+        // Smiling, between the preset's blinks (its frame 15 is mid-blink, never a reference).
+        Some(smile[8].clone()),
         Some(Preset::Nod.track(&driver, 25.0, 5)[0].clone()),
         Some(talk[20].clone()),
     ];
@@ -257,4 +258,30 @@ fn blinks_close_the_lids_fully_through_default_smoothing() {
         "blink only closed to {shut:.2} of the open gap"
     );
     assert!((first - 1.0).abs() < 0.01, "lids at rest moved: {first}");
+}
+
+#[test]
+fn reference_is_never_a_frame_caught_mid_blink() {
+    let Some(lm) = landmarks("grace_hopper") else {
+        return;
+    };
+    let track = Preset::Blink.track(&lm, 25.0, 45);
+    // A portrait with half-closed eyes: the blink's frames match it best.
+    let half = (0..track.len())
+        .min_by(|&a, &b| {
+            let off = |i: usize| (eye_gap(&track[i]) / eye_gap(&lm) - 0.5).abs();
+            off(a).total_cmp(&off(b))
+        })
+        .unwrap();
+    let portrait = track[half].clone();
+    let frames: Vec<Option<Vec<[f32; 3]>>> = track.into_iter().map(Some).collect();
+    let picked = pick_reference(&portrait, &frames).unwrap();
+    let gap = eye_gap(frames[picked].as_ref().unwrap()) / eye_gap(&lm);
+    eprintln!(
+        "half-closed portrait (like frame {half}): picked frame {picked}, eyes {gap:.2} open"
+    );
+    assert!(
+        gap > 0.95,
+        "picked frame {picked}, caught mid-blink ({gap:.2} open)"
+    );
 }

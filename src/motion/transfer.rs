@@ -4,7 +4,8 @@ use super::linalg::{
     axis_angle_from_rotation, fit_similarity, mul_vec, norm, rotation_from_axis_angle, Similarity,
 };
 use super::regions::{
-    EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER, RIGHT_EYE_UPPER, RIGID,
+    eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER, RIGID,
 };
 use crate::keypoints::one_euro::OneEuro;
 use crate::keypoints::MESH_POINTS;
@@ -13,6 +14,13 @@ use crate::{Error, Result};
 /// The smoothing filter's `beta` for the eyelids' expression: far above the rest's (3), so a
 /// blink, over in a few frames, still closes the lids fully while lids at rest stay smoothed.
 const LID_BETA: f64 = 40.0;
+
+/// A driver frame whose eyes are open less than this fraction of the clip's median is taken
+/// to be mid-blink, and is never the reference.
+const BLINK_OPENING: f32 = 0.85;
+
+/// Frames on either side of one caught mid-blink that are passed over too.
+const BLINK_MARGIN: usize = 2;
 
 /// How driver motion is turned into portrait motion.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -269,8 +277,26 @@ fn soft_limit(v: [f64; 3], limit: f64) -> [f64; 3] {
 
 /// The driver frame whose pose and expression are closest to the portrait's: after removing
 /// in-plane position, rotation and scale (which a warp shows without trouble), the frame with
-/// the smallest landmark difference. `None` when no frame has a face.
+/// the smallest landmark difference. Frames caught mid-blink are passed over (a portrait with
+/// narrow eyes would otherwise pick one, then stare wide-eyed and never blink). `None` when no
+/// frame has a face.
 pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -> Option<usize> {
+    let openings: Vec<Option<f32>> = frames
+        .iter()
+        .map(|f| f.as_deref().map(relative_eye_opening))
+        .collect();
+    let mut sorted: Vec<f32> = openings.iter().flatten().copied().collect();
+    sorted.sort_by(f32::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let blinking: Vec<bool> = openings
+        .iter()
+        .map(|o| o.is_some_and(|o| o < BLINK_OPENING * median))
+        .collect();
+    // The frames just before and after a blink still have the lids on their way.
+    let mid_blink = |i: usize| {
+        blinking[i.saturating_sub(BLINK_MARGIN)..(i + BLINK_MARGIN + 1).min(blinking.len())]
+            .contains(&true)
+    };
     let flat = |pts: &[[f32; 3]]| -> Vec<[f64; 3]> {
         pts.iter()
             .map(|p| [p[0] as f64, p[1] as f64, 0.0])
@@ -281,6 +307,7 @@ pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -
     frames
         .iter()
         .enumerate()
+        .filter(|(i, _)| !mid_blink(*i))
         .filter_map(|(i, f)| {
             let to = flat(f.as_deref()?);
             let sim = fit_similarity(&from, &to, &weights)?;
@@ -297,6 +324,13 @@ pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
+}
+
+/// Both eyes' mean lid gap over the eye distance.
+fn relative_eye_opening(landmarks: &[[f32; 3]]) -> f32 {
+    let right = eye_opening(landmarks, RIGHT_EYE_UPPER, RIGHT_EYE_LOWER);
+    let left = eye_opening(landmarks, LEFT_EYE_UPPER, LEFT_EYE_LOWER);
+    0.5 * (right + left) / eye_distance(landmarks).max(1e-6)
 }
 
 /// The head pose that maps `from`'s skull onto `to`'s (fitted on the rigid landmarks).
