@@ -232,10 +232,56 @@ fn reference_is_the_driver_frame_closest_to_the_portrait() {
     let frames = vec![
         Some(talk[12].clone()),
         None,
-        Some(smile[15].clone()),
+        // Smiling, between the preset's blinks (its frame 15 is mid-blink, never a reference).
+        Some(smile[8].clone()),
         Some(Preset::Nod.track(&driver, 25.0, 5)[0].clone()),
         Some(talk[20].clone()),
     ];
     assert_eq!(pick_reference(&driver, &frames), Some(3));
     assert_eq!(pick_reference(&driver, &[None, None]), None);
+}
+
+#[test]
+fn blinks_close_the_lids_fully_through_default_smoothing() {
+    let Some(lm) = landmarks("grace_hopper") else {
+        return;
+    };
+    let track = Preset::Blink.track(&lm, 25.0, 45);
+    let mut t = MotionTransfer::new(&lm, &lm, MotionConfig::default()).unwrap();
+    let out: Vec<_> = track.iter().map(|f| t.next(Some(f))).collect();
+    let shut = out.iter().map(|l| eye_gap(l)).fold(f32::MAX, f32::min) / eye_gap(&lm);
+    let first = eye_gap(&out[0]) / eye_gap(&lm);
+    eprintln!("smallest lid gap through smoothing: {shut:.2} of the open eye's");
+    // The 0.3 s blink must not be smoothed into a squint; the lids at rest stay put.
+    assert!(
+        shut < 0.15,
+        "blink only closed to {shut:.2} of the open gap"
+    );
+    assert!((first - 1.0).abs() < 0.01, "lids at rest moved: {first}");
+}
+
+#[test]
+fn reference_is_never_a_frame_caught_mid_blink() {
+    let Some(lm) = landmarks("grace_hopper") else {
+        return;
+    };
+    let track = Preset::Blink.track(&lm, 25.0, 45);
+    // A portrait with half-closed eyes: the blink's frames match it best.
+    let half = (0..track.len())
+        .min_by(|&a, &b| {
+            let off = |i: usize| (eye_gap(&track[i]) / eye_gap(&lm) - 0.5).abs();
+            off(a).total_cmp(&off(b))
+        })
+        .unwrap();
+    let portrait = track[half].clone();
+    let frames: Vec<Option<Vec<[f32; 3]>>> = track.into_iter().map(Some).collect();
+    let picked = pick_reference(&portrait, &frames).unwrap();
+    let gap = eye_gap(frames[picked].as_ref().unwrap()) / eye_gap(&lm);
+    eprintln!(
+        "half-closed portrait (like frame {half}): picked frame {picked}, eyes {gap:.2} open"
+    );
+    assert!(
+        gap > 0.95,
+        "picked frame {picked}, caught mid-blink ({gap:.2} open)"
+    );
 }

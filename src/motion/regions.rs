@@ -94,13 +94,23 @@ pub fn eye_distance(landmarks: &[[f32; 3]]) -> f32 {
 
 /// The mean vertical gap between the inner lips, in pixels (0 for a closed mouth).
 pub fn mouth_opening(landmarks: &[[f32; 3]]) -> f32 {
-    let n = LIPS_INNER_UPPER.len() as f32;
-    LIPS_INNER_UPPER
-        .iter()
-        .zip(LIPS_INNER_LOWER)
+    mean_gap(landmarks, LIPS_INNER_UPPER, LIPS_INNER_LOWER)
+}
+
+/// The mean gap between one eye's upper and lower lid points (e.g. [`RIGHT_EYE_UPPER`] and
+/// [`RIGHT_EYE_LOWER`]), in pixels (0 for a closed eye).
+pub fn eye_opening(landmarks: &[[f32; 3]], upper: &[usize], lower: &[usize]) -> f32 {
+    mean_gap(landmarks, upper, lower)
+}
+
+/// The mean (x, y) distance between paired points of two landmark lines.
+fn mean_gap(landmarks: &[[f32; 3]], a: &[usize], b: &[usize]) -> f32 {
+    let n = a.len().min(b.len()).max(1) as f32;
+    a.iter()
+        .zip(b)
         .map(|(&u, &l)| {
-            let (a, b) = (landmarks[u], landmarks[l]);
-            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+            let (p, q) = (landmarks[u], landmarks[l]);
+            ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt()
         })
         .sum::<f32>()
         / n

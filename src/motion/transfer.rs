@@ -3,10 +3,24 @@
 use super::linalg::{
     axis_angle_from_rotation, fit_similarity, mul_vec, norm, rotation_from_axis_angle, Similarity,
 };
-use super::regions::{EYE_CORNERS, RIGID};
+use super::regions::{
+    eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER, RIGID,
+};
 use crate::keypoints::one_euro::OneEuro;
 use crate::keypoints::MESH_POINTS;
 use crate::{Error, Result};
+
+/// The smoothing filter's `beta` for the eyelids' expression: far above the rest's (3), so a
+/// blink, over in a few frames, still closes the lids fully while lids at rest stay smoothed.
+const LID_BETA: f64 = 40.0;
+
+/// A driver frame whose eyes are open less than this fraction of the clip's median is taken
+/// to be mid-blink, and is never the reference.
+const BLINK_OPENING: f32 = 0.85;
+
+/// Frames on either side of one caught mid-blink that are passed over too.
+const BLINK_MARGIN: usize = 2;
 
 /// How driver motion is turned into portrait motion.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,6 +150,8 @@ pub struct MotionTransfer {
     portrait_centre: [f64; 3],
     config: MotionConfig,
     filter: Option<OneEuro>,
+    /// A faster filter for the eyelid components of the state (see [`LID_BETA`]).
+    lid_filter: Option<OneEuro>,
     state: Vec<f64>,
     lost: usize,
 }
@@ -155,10 +171,10 @@ impl MotionTransfer {
         let align = fit_pose(driver_reference, portrait)
             .ok_or_else(|| Error::BadInput("the reference face is degenerate".into()))?;
         let smoothing = config.smoothing.clamp(0.0, 1.0) as f64;
-        let filter = (smoothing > 0.0).then(|| {
-            let min_cutoff = 0.3 + 4.0 * (1.0 - smoothing).powi(2);
-            OneEuro::new(config.fps.max(1.0) as f64, min_cutoff, 3.0)
-        });
+        let min_cutoff = 0.3 + 4.0 * (1.0 - smoothing).powi(2);
+        let rate = config.fps.max(1.0) as f64;
+        let filter = (smoothing > 0.0).then(|| OneEuro::new(rate, min_cutoff, 3.0));
+        let lid_filter = (smoothing > 0.0).then(|| OneEuro::new(rate, min_cutoff, LID_BETA));
         Ok(Self {
             portrait: portrait.iter().map(|p| to64(*p)).collect(),
             reference: driver_reference.to_vec(),
@@ -166,6 +182,7 @@ impl MotionTransfer {
             portrait_centre: rigid_centroid(portrait),
             config,
             filter,
+            lid_filter,
             state: DriverMotion::neutral().to_vec(),
             lost: 0,
         })
@@ -186,8 +203,14 @@ impl MotionTransfer {
                 let v = m.to_vec();
                 self.state = match self.filter.as_mut() {
                     Some(f) => f.filter(&v),
-                    None => v,
+                    None => v.clone(),
                 };
+                if let Some(f) = self.lid_filter.as_mut() {
+                    let lids = f.filter(&lid_components(&v));
+                    for (k, x) in lid_state_indices().zip(lids) {
+                        self.state[k] = x;
+                    }
+                }
             }
             None => {
                 self.lost += 1;
@@ -198,6 +221,9 @@ impl MotionTransfer {
                 }
                 if let Some(f) = self.filter.as_mut() {
                     f.reset_to(&self.state);
+                }
+                if let Some(f) = self.lid_filter.as_mut() {
+                    f.reset_to(&lid_components(&self.state));
                 }
             }
         }
@@ -223,6 +249,21 @@ impl MotionTransfer {
     }
 }
 
+/// Where the eyelid landmarks' expression components sit in a [`DriverMotion::to_vec`] vector.
+fn lid_state_indices() -> impl Iterator<Item = usize> {
+    RIGHT_EYE_UPPER
+        .iter()
+        .chain(RIGHT_EYE_LOWER)
+        .chain(LEFT_EYE_UPPER)
+        .chain(LEFT_EYE_LOWER)
+        .flat_map(|&i| (0..3).map(move |k| 7 + 3 * i + k))
+}
+
+/// The eyelid components of a [`DriverMotion::to_vec`] vector.
+fn lid_components(v: &[f64]) -> Vec<f64> {
+    lid_state_indices().map(|k| v[k]).collect()
+}
+
 /// Shrinks vector `v` so its length approaches `limit` without passing it
 /// (`limit · tanh(|v| / limit)`); a limit of 0 leaves it alone.
 fn soft_limit(v: [f64; 3], limit: f64) -> [f64; 3] {
@@ -236,8 +277,26 @@ fn soft_limit(v: [f64; 3], limit: f64) -> [f64; 3] {
 
 /// The driver frame whose pose and expression are closest to the portrait's: after removing
 /// in-plane position, rotation and scale (which a warp shows without trouble), the frame with
-/// the smallest landmark difference. `None` when no frame has a face.
+/// the smallest landmark difference. Frames caught mid-blink are passed over (a portrait with
+/// narrow eyes would otherwise pick one, then stare wide-eyed and never blink). `None` when no
+/// frame has a face.
 pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -> Option<usize> {
+    let openings: Vec<Option<f32>> = frames
+        .iter()
+        .map(|f| f.as_deref().map(relative_eye_opening))
+        .collect();
+    let mut sorted: Vec<f32> = openings.iter().flatten().copied().collect();
+    sorted.sort_by(f32::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let blinking: Vec<bool> = openings
+        .iter()
+        .map(|o| o.is_some_and(|o| o < BLINK_OPENING * median))
+        .collect();
+    // The frames just before and after a blink still have the lids on their way.
+    let mid_blink = |i: usize| {
+        blinking[i.saturating_sub(BLINK_MARGIN)..(i + BLINK_MARGIN + 1).min(blinking.len())]
+            .contains(&true)
+    };
     let flat = |pts: &[[f32; 3]]| -> Vec<[f64; 3]> {
         pts.iter()
             .map(|p| [p[0] as f64, p[1] as f64, 0.0])
@@ -248,6 +307,7 @@ pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -
     frames
         .iter()
         .enumerate()
+        .filter(|(i, _)| !mid_blink(*i))
         .filter_map(|(i, f)| {
             let to = flat(f.as_deref()?);
             let sim = fit_similarity(&from, &to, &weights)?;
@@ -264,6 +324,13 @@ pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -
         })
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
+}
+
+/// Both eyes' mean lid gap over the eye distance.
+fn relative_eye_opening(landmarks: &[[f32; 3]]) -> f32 {
+    let right = eye_opening(landmarks, RIGHT_EYE_UPPER, RIGHT_EYE_LOWER);
+    let left = eye_opening(landmarks, LEFT_EYE_UPPER, LEFT_EYE_LOWER);
+    0.5 * (right + left) / eye_distance(landmarks).max(1e-6)
 }
 
 /// The head pose that maps `from`'s skull onto `to`'s (fitted on the rigid landmarks).

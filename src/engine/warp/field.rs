@@ -180,6 +180,26 @@ pub(super) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
     t * t * (3.0 - 2.0 * t)
 }
 
+/// The height of a polyline (points ordered along x, either way) at `x`, by linear
+/// interpolation; its mean height where `x` lies beyond both ends.
+pub(super) fn line_y_at(line: &[[f32; 2]], x: f32) -> f32 {
+    let k = line
+        .windows(2)
+        .position(|w| (w[0][0] - x) * (w[1][0] - x) <= 0.0);
+    match k {
+        Some(k) => {
+            let (a, b) = (line[k], line[k + 1]);
+            let t = if (b[0] - a[0]).abs() > 1e-3 {
+                (x - a[0]) / (b[0] - a[0])
+            } else {
+                0.5
+            };
+            a[1] + t * (b[1] - a[1])
+        }
+        None => line.iter().map(|p| p[1]).sum::<f32>() / line.len() as f32,
+    }
+}
+
 /// Least-squares affine map `from → to`.
 pub(super) fn fit_affine(from: &[[f32; 2]], to: &[[f32; 2]]) -> [f32; 6] {
     let n = from.len() as f64;

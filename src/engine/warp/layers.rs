@@ -16,6 +16,11 @@ const FOLD_MARGIN: f32 = 2.2;
 /// Face-oval radii beyond the oval over which the head's own motion fades above and beside the
 /// face (hair, ears), at the least.
 const HEAD_FALLOFF: f32 = 1.1;
+/// The same straight above the face (the hair crown, which on many portraits rises a whole
+/// face radius above the forehead, and would stretch if it stayed behind the face) once the
+/// head moves far (as the body follows, see [`BODY_FOLLOW`]); small moves keep
+/// [`HEAD_FALLOFF`] there, so the background above a nearly still head stays put.
+const HAIR_FALLOFF: f32 = 2.0;
 /// The same straight below the face (the neck): the body layer takes over there.
 const NECK_FALLOFF: f32 = 0.6;
 /// Head translations (in face-oval radii) below the first figure move the head on its neck
@@ -36,8 +41,9 @@ pub(super) struct Layers {
     oval_norm: f32,
     /// Smallest distance from the centre to the oval, in pixels.
     radius_px: f32,
-    /// Fade lengths of the head layer, in oval radii: above/beside, and below.
+    /// Fade lengths of the head layer, in oval radii: beside, above, and below.
     head_falloff: f32,
+    hair_falloff: f32,
     neck_falloff: f32,
     /// The body's backward displacement (source minus target position).
     body_shift: [f32; 2],
@@ -96,6 +102,7 @@ impl Layers {
             oval_norm: 1.0,
             radius_px,
             head_falloff: HEAD_FALLOFF,
+            hair_falloff: HAIR_FALLOFF,
             neck_falloff: NECK_FALLOFF,
             body_shift: [0.0; 2],
             body_band: BODY_BAND * radius_px,
@@ -121,6 +128,7 @@ impl Layers {
             .fold(0.0, f32::max);
         let needed = FOLD_MARGIN * relative / radius_px;
         me.head_falloff = HEAD_FALLOFF.max(needed);
+        me.hair_falloff = (HEAD_FALLOFF + follow * (HAIR_FALLOFF - HEAD_FALLOFF)).max(needed);
         me.neck_falloff = NECK_FALLOFF.max(needed);
         let body = me.body_shift[0].hypot(me.body_shift[1]);
         me.body_band = me.body_band.max(FOLD_MARGIN * body);
@@ -164,12 +172,16 @@ impl Layers {
     }
 
     /// How much of the head's motion `q` shows: 1 on the face, fading to 0 away from it (over
-    /// a shorter distance below the face, where the body takes over).
+    /// a longer distance above the face, over the hair, and a shorter one below it, where the
+    /// body takes over).
     fn head_weight(&self, q: [f32; 2]) -> f32 {
         let rho = self.radius(q);
         let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
-        let below = (dy / dx.hypot(dy).max(1e-6)).max(0.0);
-        let falloff = self.head_falloff + below * below * (self.neck_falloff - self.head_falloff);
+        let vertical = dy / dx.hypot(dy).max(1e-6);
+        let (above, below) = ((-vertical).max(0.0), vertical.max(0.0));
+        let falloff = self.head_falloff
+            + above * above * (self.hair_falloff - self.head_falloff)
+            + below * below * (self.neck_falloff - self.head_falloff);
         1.0 - smoothstep(1.1, 1.1 + falloff, rho)
     }
 

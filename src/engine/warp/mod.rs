@@ -3,8 +3,10 @@
 //!
 //! Per frame: [`WarpField`] turns the sparse landmark motion into a coarse backward-map
 //! [`WarpGrid`]; a remap (wgpu compute shader or multi-threaded CPU, same arithmetic) samples
-//! the portrait through it; [`MouthFiller`] paints the mouth interior where the mouth opens.
+//! the portrait through it; then, on the CPU for both remaps, [`EyelidFiller`] draws the upper
+//! lids down over closing eyes and [`MouthFiller`] paints the mouth interior where it opens.
 
+mod eyelid;
 mod field;
 mod gpu;
 mod grid;
@@ -13,6 +15,7 @@ mod mouth;
 mod rbf;
 mod remap;
 
+pub use eyelid::EyelidFiller;
 pub use field::{WarpField, MIN_JACOBIAN};
 pub use gpu::GpuRemap;
 pub use grid::WarpGrid;
@@ -40,6 +43,7 @@ pub enum Device {
 pub struct WarpEngine {
     portrait: RgbImage,
     field: WarpField,
+    eyelids: EyelidFiller,
     mouth: MouthFiller,
     gpu: Option<GpuRemap>,
 }
@@ -73,6 +77,7 @@ impl WarpEngine {
         }
         Ok(Self {
             field: WarpField::new(&face.landmarks, w, h),
+            eyelids: EyelidFiller::new(&face.landmarks),
             mouth: MouthFiller::new(&portrait, &face.landmarks),
             portrait,
             gpu,
@@ -101,6 +106,8 @@ impl Engine for WarpEngine {
             Some(g) => g.remap(&grid)?,
             None => remap(&self.portrait, &grid),
         };
+        self.eyelids
+            .fill(&mut out, &self.portrait, &grid, frame.target_landmarks);
         let driver = frame
             .driver_face
             .map(|f| (frame.driver, f.landmarks.as_slice()));

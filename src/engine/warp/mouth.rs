@@ -3,7 +3,7 @@
 //! driver's own, warped into place and colour-matched to the portrait, or a shaded dark cavity
 //! when the driver shows none (presets, closed driver mouth).
 
-use super::field::{fit_affine, smoothstep};
+use super::field::{fit_affine, line_y_at, smoothstep};
 use super::remap::bilinear;
 use crate::motion::regions::{
     eye_distance, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
@@ -192,24 +192,7 @@ impl Interior<'_> {
 /// (each from corner to corner): 0 on the upper lip, 1 on the lower, by linear interpolation
 /// along x.
 fn opening_depth(upper: &[[f32; 2]], lower: &[[f32; 2]], q: [f32; 2]) -> f32 {
-    let at = |line: &[[f32; 2]]| {
-        let k = line
-            .windows(2)
-            .position(|w| (w[0][0] - q[0]) * (w[1][0] - q[0]) <= 0.0);
-        match k {
-            Some(k) => {
-                let (a, b) = (line[k], line[k + 1]);
-                let t = if (b[0] - a[0]).abs() > 1e-3 {
-                    (q[0] - a[0]) / (b[0] - a[0])
-                } else {
-                    0.5
-                };
-                a[1] + t * (b[1] - a[1])
-            }
-            None => line.iter().map(|p| p[1]).sum::<f32>() / line.len() as f32,
-        }
-    };
-    let (top, bottom) = (at(upper), at(lower));
+    let (top, bottom) = (line_y_at(upper, q[0]), line_y_at(lower, q[0]));
     ((q[1] - top) / (bottom - top).max(1.0)).clamp(0.0, 1.0)
 }
 
