@@ -28,6 +28,9 @@ pub struct DriveFrame<'a> {
 pub trait Engine: Send {
     /// Short name shown in logs and provenance metadata (e.g. "warp", "tpsmm").
     fn name(&self) -> &'static str;
+    /// Whether it renders on a GPU (reported in the job's summary; a GPU build without a usable
+    /// GPU at run time falls back to the CPU).
+    fn uses_gpu(&self) -> bool;
     /// Renders the output frame for `frame`, at the output resolution chosen when building.
     fn render(&mut self, frame: &DriveFrame<'_>) -> Result<RgbImage>;
 }

@@ -225,17 +225,17 @@ pub fn render(
     let reference_landmarks = track[reference].clone().unwrap_or_default();
     let mut motion = MotionTransfer::new(&portrait.face.landmarks, &reference_landmarks, config)?;
     let (width, height) = portrait.image.dimensions();
-    let (mut engine, gpu): (Box<dyn Engine>, bool) = match &job.engine {
-        EngineChoice::Warp(device) => {
-            let warp = WarpEngine::new(portrait.image.clone(), &portrait.face, *device)?;
-            let gpu = warp.uses_gpu();
-            (Box::new(warp), gpu)
-        }
-        EngineChoice::Tpsmm(opts) => {
-            let tpsmm = TpsmmEngine::new(&portrait.image, Some(&portrait.face), opts)?;
-            let gpu = tpsmm.uses_gpu();
-            (Box::new(tpsmm), gpu)
-        }
+    let mut engine: Box<dyn Engine> = match &job.engine {
+        EngineChoice::Warp(device) => Box::new(WarpEngine::new(
+            portrait.image.clone(),
+            &portrait.face,
+            *device,
+        )?),
+        EngineChoice::Tpsmm(opts) => Box::new(TpsmmEngine::new(
+            &portrait.image,
+            Some(&portrait.face),
+            opts,
+        )?),
     };
     let marker = Marker::new(Payload::for_export());
     let xmp = Provenance::for_export(engine.name(), marker.payload()).to_xmp();
@@ -321,7 +321,7 @@ pub fn render(
         width,
         height,
         fps,
-        gpu,
+        gpu: engine.uses_gpu(),
         engine: engine.name(),
     })
 }

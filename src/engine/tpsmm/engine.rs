@@ -158,12 +158,6 @@ impl TpsmmEngine {
         })
     }
 
-    /// Whether the model runs on a GPU (a `cuda` or `metal` build finds one at run time;
-    /// without one it runs on the CPU).
-    pub fn uses_gpu(&self) -> bool {
-        !self.model.device().is_cpu()
-    }
-
     /// The driver region: fixed from the first frame's face (or its central square when that
     /// frame has no face), or the whole frame.
     fn driver_region(&mut self, frame: &DriveFrame<'_>) -> Region {
@@ -223,6 +217,11 @@ impl TpsmmEngine {
 impl Engine for TpsmmEngine {
     fn name(&self) -> &'static str {
         "tpsmm"
+    }
+
+    /// Whether the model runs on a GPU (a `cuda` or `metal` build finds one at run time).
+    fn uses_gpu(&self) -> bool {
+        !self.model.device().is_cpu()
     }
 
     fn render(&mut self, frame: &DriveFrame<'_>) -> Result<RgbImage> {

@@ -84,11 +84,6 @@ impl WarpEngine {
         })
     }
 
-    /// Whether the remap runs on a GPU adapter.
-    pub fn uses_gpu(&self) -> bool {
-        self.gpu.is_some()
-    }
-
     /// The backward-map grid for these target landmarks (what both remaps consume).
     pub fn grid(&self, target: &[[f32; 3]]) -> WarpGrid {
         self.field.grid(target)
@@ -98,6 +93,11 @@ impl WarpEngine {
 impl Engine for WarpEngine {
     fn name(&self) -> &'static str {
         "warp"
+    }
+
+    /// Whether the remap runs on a GPU adapter.
+    fn uses_gpu(&self) -> bool {
+        self.gpu.is_some()
     }
 
     fn render(&mut self, frame: &DriveFrame<'_>) -> Result<RgbImage> {
