@@ -2,17 +2,14 @@
 //! leaves no file behind, and a finished job writes every frame. Runs from the repo alone, on
 //! the inputs in `examples/`.
 
+mod common;
+
+use common::example;
 use sfumato::engine::warp::Device;
 use sfumato::motion::MotionConfig;
 use sfumato::pipeline::{self, DriverSource, EngineChoice, Job, Stage};
 use sfumato::preview::FrameSender;
 use std::path::{Path, PathBuf};
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name)
-}
 
 fn job(output: PathBuf) -> Job {
     Job {

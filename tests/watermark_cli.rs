@@ -200,12 +200,11 @@ fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not(
         return;
     }
     // README's main command: a 512x600 export of the repo's own example portrait and driver.
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let driver = examples.join("driver_talk.mp4");
+    let driver = common::example("driver_talk.mp4");
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("talk.mp4");
     let made = animate!(
-        examples.join("grace_hopper.jpg"),
+        common::example("grace_hopper.jpg"),
         "--driver",
         driver,
         "--no-preview",

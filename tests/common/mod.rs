@@ -17,6 +17,14 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// A file in the repository's own `examples/` folder (inputs the project may redistribute, so
+/// tests using them run on a fresh clone).
+pub fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
 /// Path of the `animate` binary built for the tests.
 pub fn animate_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_animate"))
