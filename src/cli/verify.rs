@@ -76,7 +76,7 @@ fn print_text(report: &Report) {
              deviations, {:.1} needed",
             describe(m.search),
             m.score,
-            m.search.threshold()
+            m.threshold
         );
     }
     let _ = writeln!(
@@ -88,8 +88,7 @@ fn print_text(report: &Report) {
         match d.search.filter(|_| d.payload.is_none()) {
             Some(m) => format!(
                 ", best match {:.1} standard deviations ({:.1} needed)",
-                m.score,
-                m.search.threshold()
+                m.score, m.threshold
             ),
             None => String::new(),
         }
@@ -144,7 +143,7 @@ fn to_json(args: &VerifyArgs, report: &Report) -> serde_json::Value {
                     Search::List => "list",
                 },
                 "score": m.score,
-                "threshold": m.search.threshold(),
+                "threshold": m.threshold,
             })),
             "frames_checked": d.frames,
         },

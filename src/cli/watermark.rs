@@ -72,9 +72,7 @@ fn execute(args: WatermarkArgs) -> Result<()> {
             match detection.search {
                 Some(m) => eprintln!(
                     "sync score {:.1}, decoder failed, best codeword match {:.1} ({:.1} needed)",
-                    detection.sync_score,
-                    m.score,
-                    m.search.threshold()
+                    detection.sync_score, m.score, m.threshold
                 ),
                 None => eprintln!("sync score {:.1}", detection.sync_score),
             }

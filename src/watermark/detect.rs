@@ -5,6 +5,7 @@
 
 use image::RgbImage;
 
+use super::bound;
 use super::code::{self, CODED_BITS};
 use super::fft::{fft2, Complex};
 use super::key::SFUMATO_KEY;
@@ -22,11 +23,11 @@ const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=12;
 const CLIP: f32 = 2.0;
 /// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
 const NOISE_FLOOR: f32 = 0.5;
-/// Synchronisation candidates that are decoded; each could pass the check by chance. The
-/// strongest peaks are tried, then the frame as exported (no crop, any whole-frame rescale),
-/// which needs no synchronisation and so still decodes when the sync pattern is too faint.
+/// Synchronisation peaks that are decoded; each could pass the check by chance. The strongest
+/// peaks are tried, then the frame as exported at each tiling it may carry (no crop, any
+/// whole-frame rescale), which needs no synchronisation and so still decodes when the sync
+/// pattern is too faint.
 const SYNC_ATTEMPTS: usize = 4;
-const DECODE_ATTEMPTS: usize = SYNC_ATTEMPTS + 1;
 
 /// A search over whole codewords (`search`), run when the decoder fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,37 +47,50 @@ impl Search {
         }
     }
 
-    /// Alignments searched: the export search runs at the frame as exported and at the
-    /// strongest synchronisation peak (a cropped export); the slower list search only at the
-    /// frame as exported.
-    fn alignments(self) -> usize {
+    /// Alignments searched when the frame may carry `tilings` tile sizes: the export search runs
+    /// at each frame-as-exported tiling and at the strongest synchronisation peak (a cropped
+    /// export); the slower list search only at the frame-as-exported tilings.
+    fn alignments(self, tilings: usize) -> usize {
         match self {
-            Search::Export => 2,
-            Search::List => 1,
+            Search::Export => tilings + 1,
+            Search::List => tilings,
         }
     }
 
-    /// Upper bound on the probability that this search claims content never marked.
-    pub fn false_positive_bound(self) -> f64 {
-        match self {
-            Search::Export => 1e-10,
-            Search::List => 5e-10,
-        }
-    }
-
-    /// The match score (standard deviations) the search needs before it claims a payload.
-    ///
-    /// For one candidate payload, each cell's expected sign is an independent keyed coin flip,
-    /// so on content never marked the normalised correlation `z` is a Rademacher sum and
-    /// P(z ≥ t) ≤ exp(-t²/2) (Hoeffding). A union over every candidate at every alignment
-    /// gives the threshold that holds false claims below [`Search::false_positive_bound`].
-    pub fn threshold(self) -> f32 {
-        let tries = self.alignments() as f64 * self.candidates();
-        (2.0 * (tries / self.false_positive_bound()).ln()).sqrt() as f32
+    /// The match score (standard deviations) the search needs before it claims a payload, so
+    /// that over every candidate at every alignment it claims unmarked content with probability
+    /// at most [`Scope::budget`] (`bound` explains the bound).
+    pub fn threshold(self, scope: Scope, tilings: usize) -> f32 {
+        let tries = self.alignments(tilings) as f64 * self.candidates();
+        bound::threshold(tries, scope.budget(self)) as f32
     }
 }
 
-/// The best match a search found: its payload, score and whether that reached the threshold.
+/// What one decision covers. The false-claim limits differ: a video's decision combines all its
+/// frames, and many more videos than single images get checked against one claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One image: false claims at most 1e-6 in all.
+    Image,
+    /// A whole video: false claims at most 1e-9 in all.
+    Video,
+}
+
+impl Scope {
+    /// The share of the scope's false-claim limit a codeword search may spend. Videos are
+    /// Sfumato's own exports, so there the export search gets most of it; single images (any
+    /// payload, e.g. `watermark embed --payload`) give most to the list search.
+    pub fn budget(self, search: Search) -> f64 {
+        match (self, search) {
+            (Scope::Image, Search::Export) => 1e-7,
+            (Scope::Image, Search::List) => 8.9e-7,
+            (Scope::Video, Search::Export) => 8e-10,
+            (Scope::Video, Search::List) => 1e-10,
+        }
+    }
+}
+
+/// The best match a search found: its payload, score and the score it needed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Match {
     /// Which search.
@@ -85,6 +99,8 @@ pub struct Match {
     pub payload: Payload,
     /// Its normalised correlation, in standard deviations.
     pub score: f32,
+    /// The score a claim needs ([`Search::threshold`] for this decision).
+    pub threshold: f32,
 }
 
 /// The outcome of a detection.
@@ -93,14 +109,14 @@ pub struct Detection {
     /// The payload, if a watermark passed the keyed check or a search matched it.
     pub payload: Option<Payload>,
     /// Upper bound on the probability that content never marked yields a payload: decoding
-    /// attempts times the chance of passing the check, plus the searches' bounds.
+    /// attempts times the chance of passing the check, plus the searches' budgets.
     pub false_positive_probability: f64,
     /// Strength of the synchronisation peak in standard deviations of the correlation surface.
     pub sync_score: f32,
     /// Frames whose evidence was combined.
     pub frames: usize,
     /// The last codeword search run (none when the decoder succeeded); the payload came from it
-    /// when its score reached [`Search::threshold`].
+    /// when its score reached its threshold.
     pub search: Option<Match>,
 }
 
@@ -144,11 +160,12 @@ impl Detector {
     pub fn detect(&self, img: &RgbImage) -> Detection {
         let mut evidence = Evidence::new(img.width(), img.height());
         evidence.add(img);
-        self.decide(&evidence)
+        self.decide(&evidence, Scope::Image)
     }
 
-    /// Decides on the evidence gathered from one or more frames.
-    pub fn decide(&self, evidence: &Evidence) -> Detection {
+    /// Decides on the evidence gathered from one or more frames, within `scope`'s limit on
+    /// false claims.
+    pub fn decide(&self, evidence: &Evidence, scope: Scope) -> Detection {
         let mut candidates: Vec<(f32, usize, usize)> = evidence
             .folds
             .iter()
@@ -159,7 +176,9 @@ impl Detector {
             })
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let as_exported = (0.0, evidence.unscaled_index(), 0);
+        let as_exported: Vec<(f32, usize, usize)> =
+            evidence.exported.iter().map(|&i| (0.0, i, 0)).collect();
+        let tilings = as_exported.len();
         let cells_at = |&(_, i, shift): &(f32, usize, usize)| {
             let mut fold = evidence.folds[i].clone();
             pattern::high_pass(&mut fold);
@@ -168,39 +187,50 @@ impl Detector {
         let decoded = candidates
             .iter()
             .take(SYNC_ATTEMPTS)
-            .chain(std::iter::once(&as_exported))
+            .chain(&as_exported)
             .find_map(|c| code::decode(&self.soft_bits(&cells_at(c)), self.key).map(Payload));
         let (payload, search) = match decoded {
             Some(p) => (Some(p), None),
             None => {
-                // The frame as exported needed no synchronisation, so its sync cells are
-                // evidence too; at the strongest peak they were used to choose it, so only the
-                // data cells count there.
-                let exported = cells_at(&as_exported);
+                let exported: Vec<Vec<f32>> = as_exported.iter().map(cells_at).collect();
                 let peak = candidates.first().map(cells_at);
-                let mut best = None;
-                for kind in [Search::Export, Search::List] {
-                    let m = std::iter::once(self.match_codewords(kind, &exported, true))
-                        .chain(
-                            peak.iter()
-                                .take(kind.alignments() - 1)
-                                .map(|c| self.match_codewords(kind, c, false)),
-                        )
-                        .max_by(|a, b| a.score.total_cmp(&b.score));
-                    best = m;
-                    if m.is_some_and(|m| m.score >= kind.threshold()) {
-                        break;
-                    }
-                }
-                let found = best.filter(|m| m.score >= m.search.threshold());
-                (found.map(|m| m.payload), best)
+                let matches: Vec<Match> = [Search::Export, Search::List]
+                    .into_iter()
+                    .filter_map(|kind| {
+                        let threshold = kind.threshold(scope, tilings);
+                        exported
+                            .iter()
+                            .map(|c| self.match_codewords(kind, c, threshold))
+                            .chain(
+                                peak.iter()
+                                    .take(kind.alignments(tilings) - tilings)
+                                    .map(|c| self.match_codewords(kind, c, threshold)),
+                            )
+                            .max_by(|a, b| a.score.total_cmp(&b.score))
+                    })
+                    .collect();
+                // The highest score names the most likely payload of both searches'
+                // candidates; it is claimed when a search that found it reached that search's
+                // threshold. (An export payload is found by both, with the same score.)
+                let best = matches
+                    .iter()
+                    .copied()
+                    .max_by(|a, b| a.score.total_cmp(&b.score));
+                let claim = best.and_then(|b| {
+                    matches
+                        .iter()
+                        .copied()
+                        .find(|m| m.payload == b.payload && m.score >= m.threshold)
+                });
+                (claim.map(|m| m.payload), claim.or(best))
             }
         };
         Detection {
             payload,
-            false_positive_probability: DECODE_ATTEMPTS as f64 * code::chance_pass_probability()
-                + Search::Export.false_positive_bound()
-                + Search::List.false_positive_bound(),
+            false_positive_probability: (SYNC_ATTEMPTS + tilings) as f64
+                * code::chance_pass_probability()
+                + scope.budget(Search::Export)
+                + scope.budget(Search::List),
             sync_score: candidates.first().map_or(0.0, |c| c.0),
             frames: evidence.frames,
             search,
@@ -208,32 +238,32 @@ impl Detector {
     }
 
     /// The payload `kind` finds best matching the cell values, with its correlation normalised
-    /// over the data cells (and the sync cells if `with_sync`).
-    fn match_codewords(&self, kind: Search, cells: &[f32], with_sync: bool) -> Match {
+    /// over the data cells. The sync cells are left out: on a marked frame they raise every
+    /// candidate alike, so they would lower the bar for a wrong payload as much as for the
+    /// right one.
+    fn match_codewords(&self, kind: Search, cells: &[f32], threshold: f32) -> Match {
         let soft = self.soft_bits(cells);
-        let (payload, data_score) = match kind {
+        let (payload, score) = match kind {
             Search::Export => search::best_export_match(&soft, Payload::export_prefix(), self.key),
             Search::List => search::best_listed_match(&soft, self.key),
         };
-        let (mut score, mut energy) = (data_score as f64, 0.0f64);
-        for (cell, &v) in self.layout.cells.iter().zip(cells) {
-            match *cell {
-                Cell::Data { .. } => energy += (v as f64).powi(2),
-                Cell::Sync(s) if with_sync => {
-                    score += (s * v) as f64;
-                    energy += (v as f64).powi(2);
-                }
-                Cell::Sync(_) => {}
-            }
-        }
+        let energy: f64 = self
+            .layout
+            .cells
+            .iter()
+            .zip(cells)
+            .filter(|(cell, _)| matches!(cell, Cell::Data { .. }))
+            .map(|(_, &v)| (v as f64).powi(2))
+            .sum();
         Match {
             search: kind,
             payload: Payload(payload),
             score: if energy > 0.0 {
-                (score / energy.sqrt()) as f32
+                (score as f64 / energy.sqrt()) as f32
             } else {
                 0.0
             },
+            threshold,
         }
     }
 
@@ -306,21 +336,34 @@ impl Detector {
 pub struct Evidence {
     width: u32,
     height: u32,
+    /// The tile period each tiling the frame may carry implies, one run of
+    /// [`PERIOD_STEPS`] periods (and folds) per tiling.
+    bases: Vec<f64>,
     periods: Vec<f64>,
     folds: Vec<Vec<f32>>,
+    /// Index of each tiling's fold at factor 1: the frame as exported.
+    exported: Vec<usize>,
     frames: usize,
 }
 
 impl Evidence {
     /// Empty evidence for frames of `width`×`height`.
     pub fn new(width: u32, height: u32) -> Self {
-        let base = pattern::tile_period(width, height);
-        let periods: Vec<f64> = PERIOD_STEPS.map(|k| base * PERIOD_STEP.powi(k)).collect();
+        let bases = pattern::possible_periods(width, height);
+        let periods: Vec<f64> = bases
+            .iter()
+            .flat_map(|base| PERIOD_STEPS.map(move |k| base * PERIOD_STEP.powi(k)))
+            .collect();
+        let exported = (0..bases.len())
+            .map(|t| t * PERIOD_STEPS.count() + (-PERIOD_STEPS.start()) as usize)
+            .collect();
         Evidence {
             width,
             height,
+            bases,
             folds: vec![vec![0.0; BINS * BINS]; periods.len()],
             periods,
+            exported,
             frames: 0,
         }
     }
@@ -330,35 +373,17 @@ impl Evidence {
         if img.dimensions() != (self.width, self.height) {
             return false;
         }
-        let residual = whiten(
-            &Plane::luma(img),
-            pattern::tile_period(self.width, self.height),
-        );
-        for (period, fold) in self.periods.iter().zip(self.folds.iter_mut()) {
-            let cols = pattern::bin_index(self.width, *period);
-            let rows = pattern::bin_index(self.height, *period);
-            // Sum the rows that share a bin row first (plain vector adds), then scatter the
-            // summed rows into bins.
-            let w = self.width as usize;
-            let mut row_sums = vec![0.0f32; BINS * w];
-            for (row, &by) in residual.chunks(w).zip(&rows) {
-                let dst = &mut row_sums[by * w..(by + 1) * w];
-                dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-            }
-            for (by, row) in row_sums.chunks(w).enumerate() {
-                let dst = &mut fold[by * BINS..(by + 1) * BINS];
-                for (&v, &bx) in row.iter().zip(&cols) {
-                    dst[bx] += v;
-                }
+        let luma = Plane::luma(img);
+        let steps = PERIOD_STEPS.count();
+        let runs = self.periods.chunks(steps).zip(self.folds.chunks_mut(steps));
+        for (&base, (periods, folds)) in self.bases.iter().zip(runs) {
+            let residual = whiten(&luma, base);
+            for (period, fold) in periods.iter().zip(folds) {
+                fold_into(fold, &residual, self.width, self.height, *period);
             }
         }
         self.frames += 1;
         true
-    }
-
-    /// The index of the fold at the period the frame's size implies (factor 1).
-    fn unscaled_index(&self) -> usize {
-        (-PERIOD_STEPS.start()) as usize
     }
 
     /// Frames added so far.
@@ -367,24 +392,44 @@ impl Evidence {
     }
 }
 
-/// The high-frequency part of the luma, where the pattern lives, divided by the local level of
-/// that part so busy textures and edges weigh no more than flat areas (the host image is the
-/// main noise, and it is far from stationary).
+/// Adds `residual` (a `width`×`height` frame) folded at `period` into `fold`.
+fn fold_into(fold: &mut [f32], residual: &[f32], width: u32, height: u32, period: f64) {
+    let cols = pattern::bin_index(width, period);
+    let rows = pattern::bin_index(height, period);
+    // Sum the rows that share a bin row first (plain vector adds), then scatter the summed rows
+    // into bins.
+    let w = width as usize;
+    let mut row_sums = vec![0.0f32; BINS * w];
+    for (row, &by) in residual.chunks(w).zip(&rows) {
+        let dst = &mut row_sums[by * w..(by + 1) * w];
+        dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+    }
+    for (by, row) in row_sums.chunks(w).enumerate() {
+        let dst = &mut fold[by * BINS..(by + 1) * BINS];
+        for (&v, &bx) in row.iter().zip(&cols) {
+            dst[bx] += v;
+        }
+    }
+}
+
+/// The luma minus an estimate of the picture (its local median), divided by the local level of
+/// that residual so busy textures and edges weigh no more than flat areas: the host picture is
+/// the main noise, and it is far from stationary.
 fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
     let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
-    let local = luma.box_mean(radius);
+    let host = luma.median(radius);
     let high = Plane {
         data: luma
             .data
             .iter()
-            .zip(&local.data)
+            .zip(&host.data)
             .map(|(a, b)| a - b)
             .collect(),
-        ..local.clone()
+        ..host
     };
     let level = Plane {
         data: high.data.iter().map(|v| v.abs()).collect(),
-        ..local
+        ..high.clone()
     }
     .box_mean(radius);
     high.data

@@ -23,6 +23,7 @@
 //! Metadata ([`xmp`]) says the same thing in a way any tool can read, but it can be stripped or
 //! forged; the watermark is the stronger signal.
 
+mod bound;
 mod code;
 mod detect;
 mod embed;
@@ -36,7 +37,7 @@ mod verify;
 
 pub mod xmp;
 
-pub use detect::{Detection, Detector, Evidence, Match, Search};
+pub use detect::{Detection, Detector, Evidence, Match, Scope, Search};
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};

@@ -10,8 +10,10 @@ use super::key::KeyStream;
 
 /// Cells along one side of the tile.
 pub const CELLS: usize = 32;
-/// Tiles along the frame's shorter side.
-pub const TILES_PER_SHORT_SIDE: f64 = 2.0;
+/// Frames with a shorter side below this carry one tile across it instead of two, so that
+/// their cells stay 8 px or larger down to a 256 px short side: halved and recompressed, cells
+/// of 4.5 px (a 288 px short side with two tiles) did not survive.
+pub const SMALL_FRAME: u32 = 512;
 /// Cells that carry the synchronisation pattern (the rest carry coded payload bits).
 const SYNC_CELLS: usize = 256;
 /// Detection resolution: folding bins per cell along each axis.
@@ -146,9 +148,26 @@ pub fn bin_index(len: u32, period: f64) -> Vec<usize> {
         .collect()
 }
 
-/// The tile period in pixels for a frame of `width`×`height`.
+/// The tile period in pixels the embedder uses for a frame of `width`×`height`: half the
+/// shorter side, or all of it on a small frame. Rescaling the whole frame keeps the ratio.
 pub fn tile_period(width: u32, height: u32) -> f64 {
-    width.min(height) as f64 / TILES_PER_SHORT_SIDE
+    let short = width.min(height);
+    if short < SMALL_FRAME {
+        short as f64
+    } else {
+        short as f64 / 2.0
+    }
+}
+
+/// The tile periods a received frame of `width`×`height` may carry as exported: the one its
+/// size implies and, on a small frame, also half its shorter side (a larger export scaled
+/// down, which cannot be told apart from a small export by its size).
+pub fn possible_periods(width: u32, height: u32) -> Vec<f64> {
+    let mut periods = vec![tile_period(width, height)];
+    if width.min(height) < SMALL_FRAME {
+        periods.push(width.min(height) as f64 / 2.0);
+    }
+    periods
 }
 
 /// Cell shaping: a half sine across the cell, so cells blend smoothly instead of forming
@@ -160,4 +179,20 @@ pub fn shaping(frac: f64) -> f32 {
 /// The shaping sampled at the centre of each bin of a cell.
 pub fn bin_weights() -> [f32; BINS_PER_CELL] {
     std::array::from_fn(|k| shaping((k as f64 + 0.5) / BINS_PER_CELL as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_frames_carry_one_tile_across_and_are_searched_at_both_sizes() {
+        assert_eq!(tile_period(512, 512), 256.0);
+        assert_eq!(tile_period(1920, 1080), 540.0);
+        assert_eq!(tile_period(288, 512), 288.0);
+        assert_eq!(possible_periods(1920, 1080), vec![540.0]);
+        // A 288x512 export halved is 144x256: as exported it carries a 144 px tile; a 576x1024
+        // export scaled to the same size would carry 72 px.
+        assert_eq!(possible_periods(144, 256), vec![144.0, 72.0]);
+    }
 }

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::xmp::Provenance;
-use super::{Detection, Detector, Evidence};
+use super::{Detection, Detector, Evidence, Scope};
 use crate::error::io_error;
 use crate::{media, Error, Result};
 
@@ -46,7 +46,7 @@ pub fn verify_file(path: &Path) -> Result<Report> {
         if evidence.frames() == 0 {
             return Err(Error::bad_input(path, "the video has no frames"));
         }
-        ("video", detector.decide(&evidence))
+        ("video", detector.decide(&evidence, Scope::Video))
     };
     let provenance = media::read_xmp(path)
         .ok()
