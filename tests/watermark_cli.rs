@@ -212,41 +212,76 @@ fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not(
         export
     );
     assert_eq!(made.status.code(), Some(0), "{made:?}");
-    let verify = |file: &std::path::Path| {
-        let out = animate!("verify", "--json", file);
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        (out.status.code(), json["watermark"].clone())
-    };
-    let (code, original) = verify(&export);
-    assert_eq!(code, Some(0), "{original}");
-
-    let halved = dir.path().join("halved_crf35.mp4");
-    let crf35_half = [
-        "-c:v",
-        "libx264",
-        "-crf",
-        "35",
-        "-vf",
-        "scale=iw/2:ih/2",
-        "-an",
-    ];
-    ffmpeg(&export, &crf35_half, &halved);
-    let gif = dir.path().join("halved_crf35.gif");
-    let palette = "split[a][b];[a]palettegen[p];[b][p]paletteuse";
-    ffmpeg(&halved, &["-filter_complex", palette], &gif);
-    for file in [&halved, &gif] {
-        let (code, found) = verify(file);
-        assert_eq!(code, Some(0), "{}: {found}", file.display());
-        assert_eq!(found["payload"], original["payload"], "{}", file.display());
-        assert!(found["false_positive_probability"].as_f64().unwrap() <= 1e-9);
-    }
+    survives_halving_at_crf_35_and_gif(&export, dir.path());
 
     let driver_halved = dir.path().join("driver_halved_crf35.mp4");
-    ffmpeg(&driver, &crf35_half, &driver_halved);
-    let (code, clean) = verify(&driver_halved);
+    ffmpeg(&driver, &CRF35_HALF, &driver_halved);
+    let (code, clean) = verify_json(&driver_halved);
     assert_eq!(
         code,
         Some(1),
         "the unmarked driver, treated the same way: {clean}"
     );
+}
+
+#[test]
+fn a_small_export_halved_at_crf_35_and_as_gif_still_verifies() {
+    let Some(shared) = common::shared_dir("a_small_export_halved_at_crf_35") else {
+        return;
+    };
+    if !common::ffmpeg_available("a_small_export_halved_at_crf_35") {
+        return;
+    }
+    // A 288x512 export (a 9:16 painting at --max-size 512): halved, 144x256.
+    let media = shared.join("media/public");
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("small.mp4");
+    let made = animate!(
+        media.join("source_s9.jpg"),
+        "--driver",
+        media.join("driving_d18.mp4"),
+        "--max-size",
+        "512",
+        "--no-preview",
+        "-o",
+        export
+    );
+    assert_eq!(made.status.code(), Some(0), "{made:?}");
+    survives_halving_at_crf_35_and_gif(&export, dir.path());
+}
+
+const CRF35_HALF: [&str; 7] = [
+    "-c:v",
+    "libx264",
+    "-crf",
+    "35",
+    "-vf",
+    "scale=iw/2:ih/2",
+    "-an",
+];
+
+/// `animate verify --json FILE`: the exit status and the watermark part of the report.
+fn verify_json(file: &std::path::Path) -> (Option<i32>, serde_json::Value) {
+    let out = animate!("verify", "--json", file);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (out.status.code(), json["watermark"].clone())
+}
+
+/// Checks that `export` verifies, and so do it re-encoded at CRF 35 at half size and it
+/// converted to a 256-colour GIF, with the same payload and within the video limit on false
+/// claims.
+fn survives_halving_at_crf_35_and_gif(export: &std::path::Path, dir: &std::path::Path) {
+    let (code, original) = verify_json(export);
+    assert_eq!(code, Some(0), "{original}");
+    let halved = dir.join("halved_crf35.mp4");
+    ffmpeg(export, &CRF35_HALF, &halved);
+    let gif = dir.join("export.gif");
+    let palette = "split[a][b];[a]palettegen[p];[b][p]paletteuse";
+    ffmpeg(export, &["-filter_complex", palette], &gif);
+    for file in [&halved, &gif] {
+        let (code, found) = verify_json(file);
+        assert_eq!(code, Some(0), "{}: {found}", file.display());
+        assert_eq!(found["payload"], original["payload"], "{}", file.display());
+        assert!(found["false_positive_probability"].as_f64().unwrap() <= 1e-9);
+    }
 }

@@ -21,6 +21,9 @@ const PERIOD_STEP: f64 = 1.016;
 const PERIOD_STEPS: std::ops::RangeInclusive<i32> = -1..=12;
 /// Normalised residuals are clipped to this magnitude so that edges do not drown the pattern.
 const CLIP: f32 = 2.0;
+/// Smallest radius of the median that estimates the picture: on small cells (4–4.5 px, a halved
+/// export) a median over about one cell leaves too much of the picture's detail in the residual.
+const MIN_MEDIAN_RADIUS: usize = 3;
 /// Residual level (0–255 scale) below which a region counts as flat, not as quiet texture.
 const NOISE_FLOOR: f32 = 0.5;
 /// Synchronisation peaks that are decoded; each could pass the check by chance. The strongest
@@ -417,7 +420,7 @@ fn fold_into(fold: &mut [f32], residual: &[f32], width: u32, height: u32, period
 /// the main noise, and it is far from stationary.
 fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
     let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
-    let host = luma.median(radius);
+    let host = luma.median(radius.max(MIN_MEDIAN_RADIUS));
     let high = Plane {
         data: luma
             .data
