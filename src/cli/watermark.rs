@@ -32,7 +32,8 @@ enum Action {
         #[arg(long)]
         force: bool,
     },
-    /// Print the payload found in an image as hex, or `none`.
+    /// Print the payload found in an image as hex, or `none` (false claims on an image never
+    /// marked: at most 1e-6).
     Detect {
         /// Image to check (PNG, JPEG, GIF first frame…).
         input: PathBuf,
@@ -71,8 +72,9 @@ fn execute(args: WatermarkArgs) -> Result<()> {
             let detection = watermark::detect(&img);
             match detection.search {
                 Some(m) => eprintln!(
-                    "sync score {:.1}, decoder failed, best codeword match {:.1} ({:.1} needed)",
-                    detection.sync_score, m.score, m.threshold
+                    "sync score {:.1}, decoder failed, best codeword {}",
+                    detection.sync_score,
+                    super::verify::match_scores(&m)
                 ),
                 None => eprintln!("sync score {:.1}", detection.sync_score),
             }

@@ -64,10 +64,25 @@ impl Search {
     /// that over every candidate at every alignment it claims unmarked content with probability
     /// at most [`Scope::budget`] (`bound` explains the bound).
     pub fn threshold(self, scope: Scope, tilings: usize) -> f32 {
-        let tries = self.alignments(tilings) as f64 * self.candidates();
-        bound::threshold(tries, scope.budget(self)) as f32
+        bound::threshold(self.tries(tilings), scope.budget(self)) as f32
+    }
+
+    /// The score on the payload's own (data) cells a claim needs as well, so that a file marked
+    /// with another payload is reported with a wrong one at most [`WRONG_PAYLOAD_RATE`] of the
+    /// time: those cells carry the payload, the sync cells only say that a mark is there.
+    pub fn payload_threshold(self, tilings: usize) -> f32 {
+        bound::threshold(self.tries(tilings), WRONG_PAYLOAD_RATE) as f32
+    }
+
+    /// Candidates times alignments: what the union bounds run over.
+    fn tries(self, tilings: usize) -> f64 {
+        self.alignments(tilings) as f64 * self.candidates()
     }
 }
+
+/// Bound on the chance that a search reports a marked file with a payload other than its own.
+/// Looser than the false-claim limits: such a file is synthetic all the same.
+pub const WRONG_PAYLOAD_RATE: f64 = 1e-6;
 
 /// What one decision covers. The false-claim limits differ: a video's decision combines all its
 /// frames, and many more videos than single images get checked against one claim.
@@ -93,17 +108,31 @@ impl Scope {
     }
 }
 
-/// The best match a search found: its payload, score and the score it needed.
+/// The best match a search found: its payload, scores and the scores it needed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Match {
     /// Which search.
     pub search: Search,
     /// The best-matching payload.
     pub payload: Payload,
-    /// Its normalised correlation, in standard deviations.
+    /// Its normalised correlation over every cell that counts at this alignment (the sync cells
+    /// too where no synchronisation chose the alignment), in standard deviations: the evidence
+    /// that the file is marked at all.
     pub score: f32,
     /// The score a claim needs ([`Search::threshold`] for this decision).
     pub threshold: f32,
+    /// Its normalised correlation over the data cells only: the evidence for this payload rather
+    /// than another.
+    pub payload_score: f32,
+    /// The payload score a claim needs ([`Search::payload_threshold`]).
+    pub payload_threshold: f32,
+}
+
+impl Match {
+    /// Whether both scores reached their thresholds.
+    pub fn claimed(&self) -> bool {
+        self.score >= self.threshold && self.payload_score >= self.payload_threshold
+    }
 }
 
 /// The outcome of a detection.
@@ -169,14 +198,11 @@ impl Detector {
     /// Decides on the evidence gathered from one or more frames, within `scope`'s limit on
     /// false claims.
     pub fn decide(&self, evidence: &Evidence, scope: Scope) -> Detection {
-        let mut candidates: Vec<(f32, usize, usize)> = evidence
-            .folds
-            .iter()
+        let mut candidates: Vec<(f32, usize, usize)> = self
+            .synchronise(&evidence.folds)
+            .into_iter()
             .enumerate()
-            .map(|(i, fold)| {
-                let (score, shift) = self.synchronise(fold);
-                (score, i, shift)
-            })
+            .map(|(i, (score, shift))| (score, i, shift))
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         let as_exported: Vec<(f32, usize, usize)> =
@@ -200,30 +226,33 @@ impl Detector {
                 let matches: Vec<Match> = [Search::Export, Search::List]
                     .into_iter()
                     .filter_map(|kind| {
-                        let threshold = kind.threshold(scope, tilings);
+                        let thresholds = (
+                            kind.threshold(scope, tilings),
+                            kind.payload_threshold(tilings),
+                        );
                         exported
                             .iter()
-                            .map(|c| self.match_codewords(kind, c, threshold))
+                            .map(|c| self.match_codewords(kind, c, true, thresholds))
                             .chain(
                                 peak.iter()
                                     .take(kind.alignments(tilings) - tilings)
-                                    .map(|c| self.match_codewords(kind, c, threshold)),
+                                    .map(|c| self.match_codewords(kind, c, false, thresholds)),
                             )
-                            .max_by(|a, b| a.score.total_cmp(&b.score))
+                            .max_by(|a, b| a.payload_score.total_cmp(&b.payload_score))
                     })
                     .collect();
-                // The highest score names the most likely payload of both searches'
-                // candidates; it is claimed when a search that found it reached that search's
-                // threshold. (An export payload is found by both, with the same score.)
+                // The highest payload score names the most likely payload of both searches'
+                // candidates; it is claimed when a search that found it reached both of that
+                // search's thresholds. (An export payload is found by both, with equal scores.)
                 let best = matches
                     .iter()
                     .copied()
-                    .max_by(|a, b| a.score.total_cmp(&b.score));
+                    .max_by(|a, b| a.payload_score.total_cmp(&b.payload_score));
                 let claim = best.and_then(|b| {
                     matches
                         .iter()
                         .copied()
-                        .find(|m| m.payload == b.payload && m.score >= m.threshold)
+                        .find(|m| m.payload == b.payload && m.claimed())
                 });
                 (claim.map(|m| m.payload), claim.or(best))
             }
@@ -240,65 +269,76 @@ impl Detector {
         }
     }
 
-    /// The payload `kind` finds best matching the cell values, with its correlation normalised
-    /// over the data cells. The sync cells are left out: on a marked frame they raise every
-    /// candidate alike, so they would lower the bar for a wrong payload as much as for the
-    /// right one.
-    fn match_codewords(&self, kind: Search, cells: &[f32], threshold: f32) -> Match {
+    /// The payload `kind` finds best matching the cell values, with its scores. The sync cells
+    /// count in [`Match::score`] only `with_sync` (where no synchronisation chose the
+    /// alignment); the search itself ranks candidates by the data cells, as the sync cells add
+    /// the same to every candidate.
+    fn match_codewords(
+        &self,
+        kind: Search,
+        cells: &[f32],
+        with_sync: bool,
+        (threshold, payload_threshold): (f32, f32),
+    ) -> Match {
         let soft = self.soft_bits(cells);
-        let (payload, score) = match kind {
+        let (payload, data_sum) = match kind {
             Search::Export => search::best_export_match(&soft, Payload::export_prefix(), self.key),
             Search::List => search::best_listed_match(&soft, self.key),
         };
-        let energy: f64 = self
-            .layout
-            .cells
-            .iter()
-            .zip(cells)
-            .filter(|(cell, _)| matches!(cell, Cell::Data { .. }))
-            .map(|(_, &v)| (v as f64).powi(2))
-            .sum();
+        let (mut data_energy, mut sync_sum, mut sync_energy) = (0.0f64, 0.0f64, 0.0f64);
+        for (cell, &v) in self.layout.cells.iter().zip(cells) {
+            let v = v as f64;
+            match *cell {
+                Cell::Data { .. } => data_energy += v * v,
+                Cell::Sync(s) if with_sync => {
+                    sync_sum += s as f64 * v;
+                    sync_energy += v * v;
+                }
+                Cell::Sync(_) => {}
+            }
+        }
+        let normalised = |sum: f64, energy: f64| {
+            if energy > 0.0 {
+                (sum / energy.sqrt()) as f32
+            } else {
+                0.0
+            }
+        };
         Match {
             search: kind,
             payload: Payload(payload),
-            score: if energy > 0.0 {
-                (score as f64 / energy.sqrt()) as f32
-            } else {
-                0.0
-            },
+            score: normalised(data_sum as f64 + sync_sum, data_energy + sync_energy),
             threshold,
+            payload_score: normalised(data_sum as f64, data_energy),
+            payload_threshold,
         }
     }
 
-    /// The best circular shift (bin index `dy * BINS + dx`) of `fold` against the sync pattern,
-    /// and its score in standard deviations.
-    fn synchronise(&self, fold: &[f32]) -> (f32, usize) {
-        let mut spec: Vec<Complex> = fold.iter().map(|&v| (v, 0.0)).collect();
-        fft2(&mut spec, BINS, false);
-        for (a, s) in spec.iter_mut().zip(&self.sync_spectrum) {
-            // conj(A) * S gives sum_b fold[b] * sync[b + d].
-            *a = (a.0 * s.0 + a.1 * s.1, a.0 * s.1 - a.1 * s.0);
+    /// For each fold, the best circular shift (bin index `dy * BINS + dx`) against the sync
+    /// pattern and its score in standard deviations.
+    ///
+    /// Folds are real, so two go through one complex FFT: with `z = a + i·b`, the inverse
+    /// transform of `conj(Z)·S` is `corr_a − i·corr_b` (both correlations are real).
+    fn synchronise(&self, folds: &[Vec<f32>]) -> Vec<(f32, usize)> {
+        let mut out = Vec::with_capacity(folds.len());
+        for pair in folds.chunks(2) {
+            let second = pair.get(1);
+            let mut spec: Vec<Complex> = match second {
+                Some(b) => pair[0].iter().zip(b).map(|(&x, &y)| (x, y)).collect(),
+                None => pair[0].iter().map(|&x| (x, 0.0)).collect(),
+            };
+            fft2(&mut spec, BINS, false);
+            for (z, s) in spec.iter_mut().zip(&self.sync_spectrum) {
+                // conj(Z) * S gives sum_b fold[b] * sync[b + d].
+                *z = (z.0 * s.0 + z.1 * s.1, z.0 * s.1 - z.1 * s.0);
+            }
+            fft2(&mut spec, BINS, true);
+            out.push(peak(spec.iter().map(|c| c.0)));
+            if second.is_some() {
+                out.push(peak(spec.iter().map(|c| -c.1)));
+            }
         }
-        fft2(&mut spec, BINS, true);
-        let n = spec.len() as f64;
-        let mean = spec.iter().map(|c| c.0 as f64).sum::<f64>() / n;
-        let var = spec
-            .iter()
-            .map(|c| (c.0 as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        let (best, peak) = spec
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
-            .map(|(i, c)| (i, c.0 as f64))
-            .unwrap_or((0, 0.0));
-        let score = if var > 0.0 {
-            ((peak - mean) / var.sqrt()) as f32
-        } else {
-            0.0
-        };
-        (score, best)
+        out
     }
 
     /// The matched-filter output of every cell of `fold` with the tiling shifted by `shift`.
@@ -331,6 +371,29 @@ impl Detector {
         }
         soft
     }
+}
+
+/// The position of the highest value of a correlation surface and its height above the mean in
+/// standard deviations of the surface.
+fn peak(surface: impl Iterator<Item = f32> + Clone) -> (f32, usize) {
+    let n = surface.clone().count() as f64;
+    let mean = surface.clone().map(|v| v as f64).sum::<f64>() / n;
+    let var = surface
+        .clone()
+        .map(|v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let (best, top) = surface
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, v)| (i, v as f64))
+        .unwrap_or((0, 0.0));
+    let score = if var > 0.0 {
+        ((top - mean) / var.sqrt()) as f32
+    } else {
+        0.0
+    };
+    (score, best)
 }
 
 /// Whitened frames folded onto one tile at every candidate period, summed over frames of one

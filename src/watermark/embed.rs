@@ -4,7 +4,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::key::SFUMATO_KEY;
-use super::luma::Plane;
+use super::luma::{to_level, Plane};
 use super::pattern::{self, Layout, BINS};
 use super::Payload;
 
@@ -80,7 +80,7 @@ impl Marker {
                 for (p, &v) in pixels.chunks_exact_mut(3).zip(field) {
                     let d = gain * v;
                     for c in p.iter_mut() {
-                        *c = (*c as f32 + d).round().clamp(0.0, 255.0) as u8;
+                        *c = to_level(*c as f32 + d);
                     }
                 }
             });

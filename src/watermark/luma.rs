@@ -72,45 +72,40 @@ impl Plane {
     /// edges and lines out of the residual. Huang's running histogram, O(r) per pixel.
     pub fn median(&self, r: usize) -> Plane {
         let (w, h) = (self.width, self.height);
-        let levels: Vec<u8> = self
-            .data
-            .iter()
-            .map(|v| v.round().clamp(0.0, 255.0) as u8)
-            .collect();
-        let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
-        let r_i = r as isize;
+        let (n, pw) = (2 * r + 1, w + 2 * r);
+        // Whole levels, padded by r on every side with the edge values.
+        let mut padded = vec![0u8; pw * (h + 2 * r)];
+        for (py, dst) in padded.chunks_mut(pw).enumerate() {
+            let y = py.saturating_sub(r).min(h - 1);
+            let src = &self.data[y * w..(y + 1) * w];
+            for (px, d) in dst.iter_mut().enumerate() {
+                *d = to_level(src[px.saturating_sub(r).min(w - 1)]);
+            }
+        }
         // The median is the smallest level m with more than `half` values at or below it.
-        let half = (2 * r + 1).pow(2) / 2;
+        let half = (n * n / 2) as u32;
         let mut out = vec![0.0f32; w * h];
         for (y, dst) in out.chunks_mut(w).enumerate() {
-            let rows: Vec<&[u8]> = (-r_i..=r_i)
-                .map(|dy| {
-                    let yy = clamp(y as isize + dy, h);
-                    &levels[yy * w..(yy + 1) * w]
-                })
-                .collect();
+            let band = &padded[y * pw..(y + n) * pw];
             let mut hist = [0u32; 256];
-            for row in &rows {
-                for dx in -r_i..=r_i {
-                    hist[row[clamp(dx, w)] as usize] += 1;
-                }
+            for row in band.chunks_exact(pw) {
+                row[..n].iter().for_each(|&v| hist[v as usize] += 1);
             }
             let (mut m, mut below) = (0usize, 0u32);
             for (x, d) in dst.iter_mut().enumerate() {
                 if x > 0 {
-                    let (old, new) = (clamp(x as isize - r_i - 1, w), clamp(x as isize + r_i, w));
-                    for row in &rows {
-                        let (o, n) = (row[old] as usize, row[new] as usize);
+                    for row in band.chunks_exact(pw) {
+                        let (o, i) = (row[x - 1] as usize, row[x + 2 * r] as usize);
                         hist[o] -= 1;
-                        hist[n] += 1;
-                        below = below + u32::from(n < m) - u32::from(o < m);
+                        hist[i] += 1;
+                        below = below + u32::from(i < m) - u32::from(o < m);
                     }
                 }
-                while below as usize > half {
+                while below > half {
                     m -= 1;
                     below -= hist[m];
                 }
-                while (below + hist[m]) as usize <= half {
+                while below + hist[m] <= half {
                     below += hist[m];
                     m += 1;
                 }
@@ -123,6 +118,12 @@ impl Plane {
             data: out,
         }
     }
+}
+
+/// `v` rounded to the nearest whole level in 0–255 (halves up). A truncating cast after the
+/// clamp: `f32::round` is a library call on baseline x86-64, and this runs for every pixel.
+pub fn to_level(v: f32) -> u8 {
+    (v.clamp(0.0, 255.0) + 0.5) as u8
 }
 
 fn running_mean(src: &[f32], dst: &mut [f32], r: usize) {

@@ -19,7 +19,7 @@ use super::code::{
 /// Export ids tried by [`best_export_match`]: every 16-bit id under one marker/version prefix.
 pub const EXPORT_IDS: usize = 1 << 16;
 /// Partial payloads kept at each step of [`best_listed_match`].
-pub const LIST_SIZE: usize = 65536;
+pub const LIST_SIZE: usize = 16384;
 /// Payloads [`best_listed_match`] may return: every 32-bit value.
 pub const ALL_PAYLOADS: f64 = (1u64 << PAYLOAD_BITS) as f64;
 
