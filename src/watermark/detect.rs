@@ -444,8 +444,18 @@ impl Evidence {
         let runs = self.periods.chunks(steps).zip(self.folds.chunks_mut(steps));
         for (&base, (periods, folds)) in self.bases.iter().zip(runs) {
             let residual = whiten(&luma, base);
+            // One scratch buffer for all periods: a fresh one per fold would be returned to the
+            // system and faulted in again each time.
+            let mut row_sums = Vec::new();
             for (period, fold) in periods.iter().zip(folds) {
-                fold_into(fold, &residual, self.width, self.height, *period);
+                fold_into(
+                    fold,
+                    &mut row_sums,
+                    &residual,
+                    self.width,
+                    self.height,
+                    *period,
+                );
             }
         }
         self.frames += 1;
@@ -458,14 +468,23 @@ impl Evidence {
     }
 }
 
-/// Adds `residual` (a `width`×`height` frame) folded at `period` into `fold`.
-fn fold_into(fold: &mut [f32], residual: &[f32], width: u32, height: u32, period: f64) {
+/// Adds `residual` (a `width`×`height` frame) folded at `period` into `fold`, using `row_sums`
+/// as scratch.
+fn fold_into(
+    fold: &mut [f32],
+    row_sums: &mut Vec<f32>,
+    residual: &[f32],
+    width: u32,
+    height: u32,
+    period: f64,
+) {
     let cols = pattern::bin_index(width, period);
     let rows = pattern::bin_index(height, period);
     // Sum the rows that share a bin row first (plain vector adds), then scatter the summed rows
     // into bins.
     let w = width as usize;
-    let mut row_sums = vec![0.0f32; BINS * w];
+    row_sums.clear();
+    row_sums.resize(BINS * w, 0.0);
     for (row, &by) in residual.chunks(w).zip(&rows) {
         let dst = &mut row_sums[by * w..(by + 1) * w];
         dst.iter_mut().zip(row).for_each(|(d, v)| *d += v);
@@ -483,24 +502,20 @@ fn fold_into(fold: &mut [f32], residual: &[f32], width: u32, height: u32, period
 /// the main noise, and it is far from stationary.
 fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
     let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
-    let host = luma.median(radius.max(MIN_MEDIAN_RADIUS));
-    let high = Plane {
-        data: luma
-            .data
-            .iter()
-            .zip(&host.data)
-            .map(|(a, b)| a - b)
-            .collect(),
-        ..host
-    };
+    // The host estimate's buffer becomes the residual, in place.
+    let mut high = luma.median(radius.max(MIN_MEDIAN_RADIUS));
+    for (h, a) in high.data.iter_mut().zip(&luma.data) {
+        *h = a - *h;
+    }
     let level = Plane {
+        width: high.width,
+        height: high.height,
         data: high.data.iter().map(|v| v.abs()).collect(),
-        ..high.clone()
     }
     .box_mean(radius);
-    high.data
-        .iter()
-        .zip(&level.data)
-        .map(|(h, l)| (h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP))
-        .collect()
+    let mut residual = high.data;
+    for (h, l) in residual.iter_mut().zip(&level.data) {
+        *h = (*h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP);
+    }
+    residual
 }
