@@ -226,12 +226,9 @@ fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not(
 
 #[test]
 fn a_small_export_halved_at_crf_35_and_as_gif_still_verifies() {
-    let Some(shared) = common::shared_dir("a_small_export_halved_at_crf_35") else {
+    let Some(shared) = common::shared_dir_with_ffmpeg("a_small_export_halved_at_crf_35") else {
         return;
     };
-    if !common::ffmpeg_available("a_small_export_halved_at_crf_35") {
-        return;
-    }
     // A 288x512 export (a 9:16 painting at --max-size 512): halved, 144x256.
     let media = shared.join("media/public");
     let dir = tempfile::tempdir().unwrap();

@@ -184,12 +184,9 @@ fn a_marked_gif_of_a_real_driver_verifies_and_the_driver_does_not() {
 
 #[test]
 fn benchmark_frames_through_x264_crf_28_keep_their_payload() {
-    let Some(shared) = common::shared_dir("frames_through_x264_crf_28") else {
+    let Some(shared) = common::shared_dir_with_ffmpeg("frames_through_x264_crf_28") else {
         return;
     };
-    if !common::ffmpeg_available("frames_through_x264_crf_28") {
-        return;
-    }
     // As bench.py does it: the 20 marked frames, in name order, as one clip (camera motion
     // between the d20 frames makes x264's B-frames carry little of the pattern).
     let mut names: Vec<_> = std::fs::read_dir(shared.join("bench/watermark/frames"))

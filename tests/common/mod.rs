@@ -65,6 +65,12 @@ pub fn ffmpeg_available(test: &str) -> bool {
 }
 
 /// Encodes ffmpeg's `testsrc2` pattern (`size` like "160x120", 25 fps, `seconds` long) into
+/// `../shared` when the test can also run ffmpeg (tests that re-encode shared media); `None`,
+/// with a visible skip message, otherwise.
+pub fn shared_dir_with_ffmpeg(test: &str) -> Option<PathBuf> {
+    shared_dir(test).filter(|_| ffmpeg_available(test))
+}
+
 /// `out` with the extra output `args`; false when ffmpeg fails.
 pub fn ffmpeg_testsrc(size: &str, seconds: f64, args: &[&str], out: &std::path::Path) -> bool {
     let source = format!("testsrc2=size={size}:rate=25:duration={seconds}");
