@@ -110,6 +110,21 @@ fn public_driver_videos_do_not_verify() {
 }
 
 #[test]
+fn help_says_what_the_watermark_encodes() {
+    for command in ["verify", "watermark"] {
+        let out = animate!(command, "--help");
+        assert_eq!(out.status.code(), Some(0));
+        let text = stdout(&out);
+        for needed in ["synthetic-media marker", "version", "export id"] {
+            assert!(
+                text.contains(needed),
+                "`{command} --help` lacks {needed:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
 fn bad_input_exits_2_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("notes.txt");

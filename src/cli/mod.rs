@@ -26,9 +26,7 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Find faces and their 468 landmarks in a portrait or every frame of a video, as JSON.
     Keypoints(keypoints::KeypointsArgs),
-    /// Check a file for Sfumato's watermark and provenance metadata.
     Verify(verify::VerifyArgs),
-    /// Embed or detect the watermark in a single image.
     Watermark(watermark::WatermarkArgs),
     /// Measure the warp engine: reconstruct driver videos from their own first frame and
     /// compare with the real frames (face L1, full-frame L1, landmark error vs. holding still).
