@@ -75,9 +75,15 @@ fn marks_are_invisible_by_psnr_and_survive_the_attacks() {
     let Some(shared) = common::shared_dir("marks_survive_the_attacks") else {
         return;
     };
-    let marker = Marker::new(PAYLOAD);
+    let marker = Marker::new(PAYLOAD).for_stills();
     let detector = Detector::new();
-    for (name, original) in photos(&shared) {
+    // Each photo as it is and scaled to a 300 px short side, where a still keeps two tiles
+    // across and the detector also tries one (a small video frame's).
+    let photos = photos(&shared).into_iter().flat_map(|(name, img)| {
+        let small = rescale(&img, 300.0 / img.width().min(img.height()) as f64);
+        [(name.clone(), img), (format!("{name} at 300 px"), small)]
+    });
+    for (name, original) in photos {
         let mut marked = original.clone();
         marker.embed(&mut marked);
         let quality = common::psnr(&original, &marked);

@@ -63,7 +63,7 @@ fn execute(args: WatermarkArgs) -> Result<()> {
             };
             media::check_output_path(&output, &[&input], force)?;
             let mut img = media::load_portrait(&input)?;
-            Marker::new(payload).embed(&mut img);
+            Marker::new(payload).for_stills().embed(&mut img);
             media::write_png(&output, &img, None, force)?;
             println!("{payload}");
         }

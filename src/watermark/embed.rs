@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::key::SFUMATO_KEY;
 use super::luma::{to_level, Plane};
-use super::pattern::{self, Layout, BINS};
+use super::pattern::{self, Layout, Medium, BINS};
 use super::Payload;
 
 /// Peak amplitude (0–255 scale) of the pattern where the mask is 1.
@@ -19,10 +19,11 @@ const MIN_PSNR_DB: f64 = 42.5;
 pub struct Marker {
     payload: Payload,
     tile: Vec<f32>,
+    medium: Medium,
 }
 
 impl Marker {
-    /// A marker carrying `payload` under the Sfumato key.
+    /// A marker carrying `payload` under the Sfumato key, for the frames of a video.
     pub fn new(payload: Payload) -> Self {
         Self::with_key(payload, SFUMATO_KEY)
     }
@@ -30,7 +31,21 @@ impl Marker {
     /// A marker under another key (tests, or a deployment with its own key).
     pub fn with_key(payload: Payload, key: u64) -> Self {
         let tile = pattern::render_tile(&Layout::new(key).tile(payload.0, key));
-        Marker { payload, tile }
+        Marker {
+            payload,
+            tile,
+            medium: Medium::Video,
+        }
+    }
+
+    /// The same marker for single images. They differ from video frames only under 512 px:
+    /// a small still keeps two tiles across (for cropping), a small video frame gets one (for
+    /// halving and recompression).
+    pub fn for_stills(self) -> Self {
+        Marker {
+            medium: Medium::Still,
+            ..self
+        }
     }
 
     /// The payload this marker carries.
@@ -43,7 +58,7 @@ impl Marker {
     /// rows are computed in parallel; the result does not depend on the number of threads.
     pub fn embed(&self, img: &mut RgbImage) {
         let (w, h) = img.dimensions();
-        let period = pattern::tile_period(w, h);
+        let period = pattern::tile_period(w, h, self.medium);
         let (cols, rows) = (pattern::bin_index(w, period), pattern::bin_index(h, period));
         let (w, h) = (w as usize, h as usize);
         let frame: &RgbImage = img;

@@ -10,10 +10,22 @@ use super::key::KeyStream;
 
 /// Cells along one side of the tile.
 pub const CELLS: usize = 32;
-/// Frames with a shorter side below this carry one tile across it instead of two, so that
+/// Video frames with a shorter side below this carry one tile across it instead of two, so that
 /// their cells stay 8 px or larger down to a 256 px short side: halved and recompressed, cells
 /// of 4.5 px (a 288 px short side with two tiles) did not survive.
 pub const SMALL_FRAME: u32 = 512;
+
+/// What a marked picture is, which decides its tiling on frames under [`SMALL_FRAME`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Medium {
+    /// A frame of a video (the exports): the detector sums all frames, and larger cells survive
+    /// halving and recompression, so small frames get one tile across.
+    Video,
+    /// A single image: it stands alone, and more repetitions of smaller cells survive cropping
+    /// better (a 300 px square cropped to 90 % lost its mark with one tile, kept it with two),
+    /// so it always gets two tiles across.
+    Still,
+}
 /// Cells that carry the synchronisation pattern (the rest carry coded payload bits).
 const SYNC_CELLS: usize = 256;
 /// Detection resolution: folding bins per cell along each axis.
@@ -148,24 +160,24 @@ pub fn bin_index(len: u32, period: f64) -> Vec<usize> {
         .collect()
 }
 
-/// The tile period in pixels the embedder uses for a frame of `width`×`height`: half the
-/// shorter side, or all of it on a small frame. Rescaling the whole frame keeps the ratio.
-pub fn tile_period(width: u32, height: u32) -> f64 {
+/// The tile period in pixels the embedder uses for a `medium` of `width`×`height`: half the
+/// shorter side, or all of it on a small video frame. Rescaling the whole frame keeps the ratio.
+pub fn tile_period(width: u32, height: u32, medium: Medium) -> f64 {
     let short = width.min(height);
-    if short < SMALL_FRAME {
+    if short < SMALL_FRAME && medium == Medium::Video {
         short as f64
     } else {
         short as f64 / 2.0
     }
 }
 
-/// The tile periods a received frame of `width`×`height` may carry as exported: the one its
-/// size implies and, on a small frame, also half its shorter side (a larger export scaled
-/// down, which cannot be told apart from a small export by its size).
+/// The tile periods a received frame of `width`×`height` may carry as exported: half its
+/// shorter side (a still, or any frame of 512 px or more, or a larger export scaled down) and, on
+/// a small frame, also all of it (a small video export, which cannot be told apart by its size).
 pub fn possible_periods(width: u32, height: u32) -> Vec<f64> {
-    let mut periods = vec![tile_period(width, height)];
+    let mut periods = vec![tile_period(width, height, Medium::Video)];
     if width.min(height) < SMALL_FRAME {
-        periods.push(width.min(height) as f64 / 2.0);
+        periods.push(tile_period(width, height, Medium::Still));
     }
     periods
 }
@@ -186,10 +198,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn small_frames_carry_one_tile_across_and_are_searched_at_both_sizes() {
-        assert_eq!(tile_period(512, 512), 256.0);
-        assert_eq!(tile_period(1920, 1080), 540.0);
-        assert_eq!(tile_period(288, 512), 288.0);
+    fn small_video_frames_carry_one_tile_across_and_small_frames_are_searched_at_both_sizes() {
+        assert_eq!(tile_period(512, 512, Medium::Video), 256.0);
+        assert_eq!(tile_period(1920, 1080, Medium::Video), 540.0);
+        assert_eq!(tile_period(1920, 1080, Medium::Still), 540.0);
+        assert_eq!(tile_period(288, 512, Medium::Video), 288.0);
+        assert_eq!(tile_period(288, 512, Medium::Still), 144.0);
         assert_eq!(possible_periods(1920, 1080), vec![540.0]);
         // A 288x512 export halved is 144x256: as exported it carries a 144 px tile; a 576x1024
         // export scaled to the same size would carry 72 px.
