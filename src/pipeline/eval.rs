@@ -22,7 +22,8 @@ pub struct EvalOptions {
     pub driver_interior: bool,
     /// Frames of the still-driver test (the reference frame repeated).
     pub still_frames: usize,
-    /// Where to write per-pixel error maps (see [`ErrorMaps`]); `None` writes nothing.
+    /// Where to write per-pixel error maps (mean-error heat maps of the output and of the static
+    /// baseline, and every 25th frame as real | output | error); `None` writes nothing.
     pub maps: Option<PathBuf>,
 }
 

@@ -39,7 +39,7 @@ mod verify;
 
 pub mod xmp;
 
-pub use detect::{Detection, Detector, Evidence, Match, Scope, Search};
+pub use detect::{Detection, Detector, Evidence, Match, Scope, Search, WRONG_PAYLOAD_RATE};
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};

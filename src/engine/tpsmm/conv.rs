@@ -1,7 +1,7 @@
 //! Stride-1 "same" convolution with bias for the TPSMM networks' big 3x3 and 7x7 layers, as
 //! candle custom ops. On the CPU, 3x3 layers on maps of at least 32x32 run as Winograd
-//! F(4x4, 3x3) ([`super::winograd`], filters transformed once, on first use); layers
-//! with at most 16 output channels run as a direct convolution ([`super::narrow`]); the rest
+//! F(4x4, 3x3) (`winograd.rs`, filters transformed once, on first use); layers
+//! with at most 16 output channels run as a direct convolution (`narrow.rs`); the rest
 //! build im2col tiles with row copies and run one large GEMM per tile straight into the NCHW
 //! output (candle 0.11's generic CPU conv scatters its im2col writes and converts every input
 //! to NHWC on one thread). Other devices use candle's own conv2d.
