@@ -17,12 +17,15 @@
 //!   input, before any work starts.
 //! - [`write_png`], [`write_atomic`], [`AtomicFile`]: the single-file helpers (screenshots, JSON).
 //! - [`remove_partial_outputs`]: for a Ctrl-C handler.
+//! - [`to_level`]: a computed channel value rounded to an 8-bit level, for every stage that
+//!   writes pixels.
 
 mod atomic;
 mod audio;
 mod frames_in;
 mod gif_in;
 mod gif_out;
+mod level;
 mod mp4_in;
 mod mp4_out;
 mod png_out;
@@ -36,6 +39,7 @@ mod xmp;
 pub use atomic::{check_output_path, remove_partial_outputs, write_atomic, AtomicFile};
 pub use audio::{read_audio, AudioPacket, AudioTrack};
 pub use frames_in::FOLDER_FPS;
+pub use level::to_level;
 pub use png_out::{frame_file_name, write_png};
 pub use portrait::{load_portrait, MAX_PIXELS, MAX_SIDE};
 pub use probe::{probe, MediaKind, ProbeReport};

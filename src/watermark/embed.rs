@@ -3,8 +3,10 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::media::to_level;
+
 use super::key::SFUMATO_KEY;
-use super::luma::{to_level, Plane};
+use super::luma::Plane;
 use super::pattern::{self, Layout, Medium, BINS};
 use super::Payload;
 

@@ -2,6 +2,8 @@
 
 use image::RgbImage;
 
+use crate::media::to_level;
+
 /// A single-channel f32 image, row-major.
 #[derive(Debug, Clone)]
 pub struct Plane {
@@ -118,12 +120,6 @@ impl Plane {
             data: out,
         }
     }
-}
-
-/// `v` rounded to the nearest whole level in 0–255 (halves up). A truncating cast after the
-/// clamp: `f32::round` is a library call on baseline x86-64, and this runs for every pixel.
-pub fn to_level(v: f32) -> u8 {
-    (v.clamp(0.0, 255.0) + 0.5) as u8
 }
 
 fn running_mean(src: &[f32], dst: &mut [f32], r: usize) {

@@ -7,7 +7,7 @@
 
 use super::field::{line_y_at, smoothstep};
 use super::grid::WarpGrid;
-use super::remap::bilinear;
+use super::remap::{bilinear, blend_over};
 use crate::motion::regions::{
     eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER,
@@ -246,11 +246,7 @@ impl PortraitEye {
                     }
                     c
                 };
-                let px = out.get_pixel_mut(x, y);
-                for c in 0..3 {
-                    let v = px[c] as f32 * (1.0 - alpha) + colour[c] * alpha;
-                    px[c] = (v + 0.5).floor().clamp(0.0, 255.0) as u8;
-                }
+                blend_over(out.get_pixel_mut(x, y), colour, alpha);
             }
         }
     }

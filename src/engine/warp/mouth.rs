@@ -4,7 +4,7 @@
 //! when the driver shows none (presets, closed driver mouth).
 
 use super::field::{fit_affine, line_y_at, smoothstep};
-use super::remap::bilinear;
+use super::remap::{bilinear, blend_over};
 use crate::motion::regions::{
     eye_distance, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
 };
@@ -111,11 +111,7 @@ impl MouthFiller {
                 }
                 let colour = interior.colour(q, if inside { dist } else { 0.0 });
                 let colour = self.shade(colour, opening_depth(&upper, &lower, q));
-                let px = out.get_pixel_mut(x, y);
-                for c in 0..3 {
-                    let v = px[c] as f32 * (1.0 - alpha) + colour[c] * alpha;
-                    px[c] = (v + 0.5).floor().clamp(0.0, 255.0) as u8;
-                }
+                blend_over(out.get_pixel_mut(x, y), colour, alpha);
             }
         }
     }

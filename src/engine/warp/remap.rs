@@ -2,8 +2,16 @@
 //! colour at the source position the grid gives it. The WGSL shader computes the same thing.
 
 use super::grid::WarpGrid;
-use image::RgbImage;
+use crate::media::to_level;
+use image::{Rgb, RgbImage};
 use rayon::prelude::*;
+
+/// Paints `colour` over `px` with opacity `alpha` (0–1): the mouth and eyelid fills' last step.
+pub(super) fn blend_over(px: &mut Rgb<u8>, colour: [f32; 3], alpha: f32) {
+    for (p, c) in px.0.iter_mut().zip(colour) {
+        *p = to_level(*p as f32 * (1.0 - alpha) + c * alpha);
+    }
+}
 
 /// Warps `src` through `grid` into a new image of the same size.
 pub fn remap(src: &RgbImage, grid: &WarpGrid) -> RgbImage {
@@ -67,6 +75,6 @@ pub fn bilinear(raw: &[u8], w: u32, h: u32, x: f32, y: f32) -> [u8; 3] {
     [0, 1, 2].map(|c| {
         let top = at(x0, y0, c) + fx * (at(x1, y0, c) - at(x0, y0, c));
         let bottom = at(x0, y1, c) + fx * (at(x1, y1, c) - at(x0, y1, c));
-        (top + fy * (bottom - top) + 0.5).floor().clamp(0.0, 255.0) as u8
+        to_level(top + fy * (bottom - top))
     })
 }
