@@ -206,7 +206,7 @@ impl Detector {
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
         let as_exported: Vec<(f32, usize, usize)> =
-            evidence.exported.iter().map(|&i| (0.0, i, 0)).collect();
+            evidence.exported().map(|i| (0.0, i, 0)).collect();
         let tilings = as_exported.len();
         let cells_at = |&(_, i, shift): &(f32, usize, usize)| {
             let mut fold = evidence.folds[i].clone();
@@ -407,8 +407,6 @@ pub struct Evidence {
     bases: Vec<f64>,
     periods: Vec<f64>,
     folds: Vec<Vec<f32>>,
-    /// Index of each tiling's fold at factor 1: the frame as exported.
-    exported: Vec<usize>,
     frames: usize,
 }
 
@@ -420,16 +418,12 @@ impl Evidence {
             .iter()
             .flat_map(|base| PERIOD_STEPS.map(move |k| base * PERIOD_STEP.powi(k)))
             .collect();
-        let exported = (0..bases.len())
-            .map(|t| t * PERIOD_STEPS.count() + (-PERIOD_STEPS.start()) as usize)
-            .collect();
         Evidence {
             width,
             height,
             bases,
             folds: vec![vec![0.0; BINS * BINS]; periods.len()],
             periods,
-            exported,
             frames: 0,
         }
     }
@@ -460,6 +454,12 @@ impl Evidence {
         }
         self.frames += 1;
         true
+    }
+
+    /// Index of each tiling's fold at factor 1: the frame as exported.
+    fn exported(&self) -> impl Iterator<Item = usize> {
+        let at_one = (-PERIOD_STEPS.start()) as usize;
+        (0..self.bases.len()).map(move |t| t * PERIOD_STEPS.count() + at_one)
     }
 
     /// Frames added so far.
