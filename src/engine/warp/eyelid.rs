@@ -5,7 +5,7 @@
 //! a little), and whatever of the eye is still open shows the portrait's eye unsquashed, its top
 //! hidden under the lid.
 
-use super::field::{line_y_at, smoothstep};
+use super::field::{line_y_at, pixel_bounds, smoothstep};
 use super::grid::WarpGrid;
 use super::remap::{bilinear, blend_over};
 use crate::motion::regions::{
@@ -162,14 +162,7 @@ impl PortraitEye {
             .chain(t_lower.iter().copied())
             .map(|p| apply(&to_output, p))
             .collect();
-        let (w, h) = out.dimensions();
-        let bound = |k: usize, f: fn(f32, f32) -> f32, init: f32| {
-            corners_out.iter().map(|p| p[k]).fold(init, f)
-        };
-        let x0 = (bound(0, f32::min, f32::MAX) - 2.0).floor().max(0.0) as u32;
-        let y0 = (bound(1, f32::min, f32::MAX) - 2.0).floor().max(0.0) as u32;
-        let x1 = ((bound(0, f32::max, f32::MIN) + 3.0).ceil().max(0.0) as u32).min(w);
-        let y1 = ((bound(1, f32::max, f32::MIN) + 3.0).ceil().max(0.0) as u32).min(h);
+        let (x0, y0, x1, y1) = pixel_bounds(&corners_out, 2.0, out.dimensions());
         let (left, right) = (
             self.corners[0][0].min(self.corners[1][0]),
             self.corners[0][0].max(self.corners[1][0]),

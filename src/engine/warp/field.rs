@@ -200,6 +200,20 @@ pub(super) fn line_y_at(line: &[[f32; 2]], x: f32) -> f32 {
     }
 }
 
+/// The pixel rectangle `(x0, y0, x1, y1)`, ends exclusive and inside a `w`×`h` image, that covers
+/// `points` with `pad` pixels to spare on every side: where a fill has to look.
+pub(super) fn pixel_bounds(
+    points: &[[f32; 2]],
+    pad: f32,
+    (w, h): (u32, u32),
+) -> (u32, u32, u32, u32) {
+    let extreme =
+        |k: usize, f: fn(f32, f32) -> f32, init: f32| points.iter().map(|p| p[k]).fold(init, f);
+    let low = |k: usize| (extreme(k, f32::min, f32::MAX) - pad).floor().max(0.0) as u32;
+    let high = |k: usize| ((extreme(k, f32::max, f32::MIN) + pad).ceil() + 1.0).max(0.0) as u32;
+    (low(0), low(1), high(0).min(w), high(1).min(h))
+}
+
 /// Least-squares affine map `from → to`.
 pub(super) fn fit_affine(from: &[[f32; 2]], to: &[[f32; 2]]) -> [f32; 6] {
     let n = from.len() as f64;
@@ -301,4 +315,21 @@ fn bad_cells(grid: &WarpGrid) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixel_bounds_pad_and_stay_inside_the_image() {
+        let points = [[10.2, 20.7], [30.5, 5.1], [18.0, 40.9]];
+        assert_eq!(pixel_bounds(&points, 0.0, (100, 100)), (10, 5, 32, 42));
+        assert_eq!(pixel_bounds(&points, 2.0, (100, 100)), (8, 3, 34, 44));
+        assert_eq!(pixel_bounds(&points, 2.0, (25, 30)), (8, 3, 25, 30));
+        // Wholly left of and above the image: nothing to visit.
+        let off = [[-9.0, -7.0], [-4.0, -3.0]];
+        let (x0, y0, x1, y1) = pixel_bounds(&off, 2.0, (100, 100));
+        assert!(x0 >= x1 && y0 >= y1);
+    }
 }

@@ -3,7 +3,7 @@
 //! driver's own, warped into place and colour-matched to the portrait, or a shaded dark cavity
 //! when the driver shows none (presets, closed driver mouth).
 
-use super::field::{fit_affine, line_y_at, smoothstep};
+use super::field::{fit_affine, line_y_at, pixel_bounds, smoothstep};
 use super::remap::{bilinear, blend_over};
 use crate::motion::regions::{
     eye_distance, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
@@ -81,21 +81,7 @@ impl MouthFiller {
             idx.iter().map(|&i| [target[i][0], target[i][1]]).collect()
         };
         let (upper, lower) = (lip(LIPS_INNER_UPPER), lip(LIPS_INNER_LOWER));
-        let (w, h) = out.dimensions();
-        let x0 = poly
-            .iter()
-            .map(|p| p[0])
-            .fold(f32::MAX, f32::min)
-            .floor()
-            .max(0.0) as u32;
-        let y0 = poly
-            .iter()
-            .map(|p| p[1])
-            .fold(f32::MAX, f32::min)
-            .floor()
-            .max(0.0) as u32;
-        let x1 = (poly.iter().map(|p| p[0]).fold(f32::MIN, f32::max).ceil() as u32 + 1).min(w);
-        let y1 = (poly.iter().map(|p| p[1]).fold(f32::MIN, f32::max).ceil() as u32 + 1).min(h);
+        let (x0, y0, x1, y1) = pixel_bounds(&poly, 0.0, out.dimensions());
         for y in y0..y1 {
             for x in x0..x1 {
                 let q = [x as f32, y as f32];
