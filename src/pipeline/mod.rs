@@ -294,7 +294,7 @@ pub fn render(
                 let image = engine.render(&drive)?;
                 let preview = preview
                     .wants_frames()
-                    .then(|| PreviewFrame::rendered(&drive, &image));
+                    .then(|| PreviewFrame::for_drive(&drive));
                 if mark_tx.send(Rendered { image, preview }).is_err() {
                     break;
                 }
@@ -329,8 +329,8 @@ pub fn render(
 /// A frame as the engine made it, on its way to the marking thread.
 struct Rendered {
     image: RgbImage,
-    /// What the preview shows of it (its picture is replaced by the marked one), when a window
-    /// listens.
+    /// What the preview shows of it (the marked picture goes in on the marking thread), when a
+    /// window listens.
     preview: Option<PreviewFrame>,
 }
 

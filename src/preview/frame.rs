@@ -37,10 +37,11 @@ impl PreviewFrame {
         }
     }
 
-    /// The frame an engine rendered for `drive`, with the driver picture and the target
-    /// landmarks the preview can overlay: what every engine has at hand after `render`.
-    pub fn rendered(drive: &DriveFrame<'_>, output: &RgbImage) -> Self {
-        Self::new(drive.index, output.clone())
+    /// The frame for `drive`, with the driver picture and the target landmarks the preview can
+    /// overlay, but an empty picture: the caller sets `image` once the picture is final (the
+    /// pipeline watermarks it first), so it is copied once, not twice.
+    pub fn for_drive(drive: &DriveFrame<'_>) -> Self {
+        Self::new(drive.index, RgbImage::new(0, 0))
             .with_driver(drive.driver.clone())
             .with_landmarks(
                 drive
