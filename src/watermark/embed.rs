@@ -122,8 +122,15 @@ fn perceptual_mask_rows(img: &RgbImage, y0: usize, y1: usize) -> Vec<f32> {
     mask[(y0 - top) * w..(y1 - top) * w].to_vec()
 }
 
-/// Where a change is hard to see: near 1 in textured areas, about a quarter of that in flat
-/// areas, and less again in dark ones.
+/// Local detail (mean absolute deviation from the 3×3 mean, in levels) under which an area
+/// counts as noiseless. Real photos and video frames have sensor noise or grain above it even
+/// where they look flat, and hide a faint pattern there; a synthetic gradient or a clean digital
+/// background has none, and there a quarter-strength pattern shows as grain (max 2 levels, RMS
+/// 0.8 on a dark gradient). The flat-area floor fades to nothing below this detail.
+const NOISELESS_DETAIL: f32 = 0.3;
+
+/// Where a change is hard to see: near 1 in textured areas, about a quarter of that in flat but
+/// noisy areas, nothing in noiseless ones, and less again in dark areas.
 fn perceptual_mask(luma: &Plane) -> Vec<f32> {
     let local = luma.box_mean(1);
     let detail = Plane {
@@ -141,7 +148,8 @@ fn perceptual_mask(luma: &Plane) -> Vec<f32> {
         .iter()
         .zip(&local.data)
         .map(|(&d, &l)| {
-            let texture = (0.25 + d / 3.0).min(1.6);
+            let flat_floor = 0.25 * (d / NOISELESS_DETAIL).min(1.0);
+            let texture = (flat_floor + d / 3.0).min(1.6);
             let brightness = 0.5 + 0.5 * (l / 80.0).min(1.0);
             texture * brightness
         })
@@ -172,5 +180,41 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "band mask differs by {worst}");
+    }
+
+    /// RMS and largest change, in levels, that marking makes to a dark diagonal gradient with
+    /// pseudo-random noise of ±`noise` levels added.
+    fn change_on_dark_gradient(noise: u32) -> (f64, u8) {
+        let img = RgbImage::from_fn(512, 512, |x, y| {
+            let grain =
+                (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729)).wrapping_mul(2_654_435_761);
+            let n = (grain >> 16) % (2 * noise + 1);
+            let v = (18.0 + 14.0 * (x + y) as f32 / 1024.0).round() as u32 + n;
+            image::Rgb([v as u8, v as u8, (v + 5) as u8])
+        });
+        let mut marked = img.clone();
+        Marker::new(Payload(0x5301_abcd)).embed(&mut marked);
+        let diffs: Vec<u8> = img
+            .as_raw()
+            .iter()
+            .zip(marked.as_raw())
+            .map(|(a, b)| a.abs_diff(*b))
+            .collect();
+        let mse = diffs.iter().map(|&d| (d as f64).powi(2)).sum::<f64>() / diffs.len() as f64;
+        (mse.sqrt(), diffs.iter().copied().max().unwrap_or(0))
+    }
+
+    #[test]
+    fn a_noiseless_flat_area_is_left_almost_untouched() {
+        let (rms, max) = change_on_dark_gradient(0);
+        assert!(
+            rms < 0.2 && max <= 1,
+            "noiseless gradient: RMS {rms:.2}, max {max}"
+        );
+        let (rms, max) = change_on_dark_gradient(2);
+        assert!(
+            rms > 0.5,
+            "noisy gradient: RMS {rms:.2}, max {max} (the mark should stay)"
+        );
     }
 }
