@@ -110,6 +110,45 @@ fn public_driver_videos_do_not_verify() {
 }
 
 #[test]
+fn a_long_unmarked_video_verifies_neither_as_a_whole_nor_in_parts() {
+    let Some(shared) = common::shared_dir_with_ffmpeg("a_long_unmarked_video") else {
+        return;
+    };
+    // The three public drivers one after another: more than 250 frames, so decided as a whole
+    // and in parts, each decision with its share of the 1e-9 limit.
+    let media = shared.join("media/public");
+    let [d18, d20] = ["driving_d18.mp4", "driving_d20.mp4"].map(|f| media.join(f));
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("drivers.mp4");
+    let same = "fps=25,scale=512:512,setsar=1";
+    let joined =
+        format!("[0:v]{same}[a];[1:v]{same}[b];[2:v]{same}[c];[a][b][c]concat=n=3:v=1:a=0");
+    ffmpeg(
+        &media.join("driving_d0.mp4"),
+        &[
+            "-i",
+            d18.to_str().unwrap(),
+            "-i",
+            d20.to_str().unwrap(),
+            "-filter_complex",
+            &joined,
+            "-c:v",
+            "libx264",
+            "-crf",
+            "20",
+            "-an",
+        ],
+        &long,
+    );
+    let (code, found) = verify_json(&long);
+    assert_eq!(code, Some(1), "{found}");
+    assert_eq!(found["frames_checked"], 250, "{found}");
+    assert!(found["found_in_frames"].is_null(), "{found}");
+    let limit = found["false_positive_probability"].as_f64().unwrap();
+    assert!(limit > 5e-10 && limit <= 1e-9, "{found}");
+}
+
+#[test]
 fn help_says_what_the_watermark_encodes() {
     for command in ["verify", "watermark"] {
         let out = animate!(command, "--help");
@@ -228,6 +267,7 @@ fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not(
     );
     assert_eq!(made.status.code(), Some(0), "{made:?}");
     survives_halving_at_crf_35_and_gif(&export, dir.path());
+    verifies_after_a_long_unmarked_intro(&export, &driver, dir.path());
 
     let driver_halved = dir.path().join("driver_halved_crf35.mp4");
     ffmpeg(&driver, &CRF35_HALF, &driver_halved);
@@ -271,6 +311,32 @@ const CRF35_HALF: [&str; 7] = [
     "scale=iw/2:ih/2",
     "-an",
 ];
+
+/// Checks that `export` still verifies when it comes after 300 unmarked frames (its driver,
+/// looped and scaled to the export's size): `verify` gathers frames from the whole video, not
+/// just its start.
+fn verifies_after_a_long_unmarked_intro(
+    export: &std::path::Path,
+    driver: &std::path::Path,
+    dir: &std::path::Path,
+) {
+    let (_, original) = verify_json(export);
+    let long = dir.join("intro_then_export.mp4");
+    let joined =
+        "[0:v]loop=loop=-1:size=60,trim=end_frame=300,setpts=N/FRAME_RATE/TB,scale=512:600,\
+                  setsar=1[intro];[1:v]setsar=1[export];[intro][export]concat=n=2:v=1:a=0";
+    let export = export.to_str().unwrap();
+    let crf18 = ["-c:v", "libx264", "-crf", "18", "-an"];
+    ffmpeg(
+        driver,
+        &[&["-i", export, "-filter_complex", joined], &crf18[..]].concat(),
+        &long,
+    );
+    let (code, found) = verify_json(&long);
+    assert_eq!(code, Some(0), "{found}");
+    assert_eq!(found["payload"], original["payload"]);
+    assert_eq!(found["frames_checked"], 250, "{found}");
+}
 
 /// `animate verify --json FILE`: the exit status and the watermark part of the report.
 fn verify_json(file: &std::path::Path) -> (Option<i32>, serde_json::Value) {

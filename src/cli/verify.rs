@@ -10,7 +10,8 @@ use sfumato::watermark::{verify_file, Match, Report, Search};
 /// Every frame Sfumato exports carries an invisible watermark with 32 bits: a synthetic-media
 /// marker, the tool version and a random export id, protected by error correction and a 40-bit
 /// keyed check. It survives re-encoding, resizing, cropping and GIF conversion; a video's frames
-/// are combined. A watermark is reported when the check passes, or, when the noise is too strong
+/// are combined (a video longer than 250 frames: 250 frames spread over it, decided as a whole
+/// and in parts of 25, so that a marked clip inside a longer video is found too). A watermark is reported when the check passes, or, when the noise is too strong
 /// for the decoder, when a whole codeword (one of the 65536 export payloads of this version, or
 /// any payload a list search finds) matches the evidence far beyond chance; the chance of a
 /// false claim on a file never marked is printed with the result: at most 1e-6 for an image,
@@ -76,6 +77,13 @@ fn print_text(report: &Report) {
             "  found by {} (the error-correcting decoder alone failed): {}",
             describe(m.search),
             match_scores(&m)
+        );
+    }
+    if let Some((first, last)) = report.found_in {
+        let _ = writeln!(
+            text,
+            "  found in frames {first}–{last}, a part of the video (the video as a whole did not \
+             carry enough of it)"
         );
     }
     let _ = writeln!(
@@ -153,6 +161,7 @@ fn to_json(args: &VerifyArgs, report: &Report) -> serde_json::Value {
                 "payload_threshold": m.payload_threshold,
             })),
             "frames_checked": d.frames,
+            "found_in_frames": report.found_in.map(|(first, last)| [first, last]),
         },
         "metadata": report.provenance,
         "metadata_note": METADATA_CAVEAT,

@@ -86,12 +86,17 @@ pub const WRONG_PAYLOAD_RATE: f64 = 1e-6;
 
 /// What one decision covers. The false-claim limits differ: a video's decision combines all its
 /// frames, and many more videos than single images get checked against one claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scope {
     /// One image: false claims at most 1e-6 in all.
     Image,
-    /// A whole video: false claims at most 1e-9 in all.
-    Video,
+    /// A video: false claims at most 1e-9 over all the decisions made on it, of which this one
+    /// may spend `share` (1 when the video is decided once, on all its frames; a long video is
+    /// also decided part by part, and the shares sum to at most 1).
+    Video {
+        /// This decision's share of the video's limit, in (0, 1].
+        share: f64,
+    },
 }
 
 impl Scope {
@@ -102,8 +107,8 @@ impl Scope {
         match (self, search) {
             (Scope::Image, Search::Export) => 1e-7,
             (Scope::Image, Search::List) => 8.9e-7,
-            (Scope::Video, Search::Export) => 8e-10,
-            (Scope::Video, Search::List) => 1e-10,
+            (Scope::Video { share }, Search::Export) => 8e-10 * share,
+            (Scope::Video { share }, Search::List) => 1e-10 * share,
         }
     }
 }
@@ -465,6 +470,20 @@ impl Evidence {
     /// Frames added so far.
     pub fn frames(&self) -> usize {
         self.frames
+    }
+
+    /// Adds the frames gathered in `other`, which must be evidence for frames of the same size:
+    /// a video's parts add up to the whole.
+    pub fn absorb(&mut self, other: &Evidence) {
+        assert_eq!(
+            (self.width, self.height),
+            (other.width, other.height),
+            "evidence of frames of one size"
+        );
+        for (fold, more) in self.folds.iter_mut().zip(&other.folds) {
+            fold.iter_mut().zip(more).for_each(|(a, b)| *a += b);
+        }
+        self.frames += other.frames;
     }
 }
 

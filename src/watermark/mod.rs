@@ -20,7 +20,8 @@
 //!   decoder, when a whole codeword found by an exhaustive search over export payloads or a list
 //!   search over all payloads matches the data cells far beyond chance (a Gaussian bound for
 //!   Rademacher sums, `bound`). False claims are held to at most 10⁻⁶ for one image and 10⁻⁹
-//!   for a whole video, whose frames' evidence is summed before the decision ([`Scope`]).
+//!   for a whole video, whose frames' evidence is summed before the decision ([`Scope`]; a long
+//!   video is also decided part by part, within the same limit).
 //!
 //! Metadata ([`xmp`]) says the same thing in a way any tool can read, but it can be stripped or
 //! forged; the watermark is the stronger signal.
@@ -43,7 +44,7 @@ pub use detect::{Detection, Detector, Evidence, Match, Scope, Search, WRONG_PAYL
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};
-pub use verify::{verify_file, Report, MAX_FRAMES};
+pub use verify::{verify_file, Report, MAX_FRAMES, PART_FRAMES};
 
 /// Detects the Sfumato watermark in one image.
 pub fn detect(img: &image::RgbImage) -> Detection {

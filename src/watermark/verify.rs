@@ -8,45 +8,41 @@ use super::{Detection, Detector, Evidence, Scope};
 use crate::error::io_error;
 use crate::{media, Error, Result};
 
-/// Most frames of a video whose evidence is gathered; a few seconds are plenty.
+/// Most frames of a video whose evidence is gathered, spread evenly over the whole video: ten
+/// seconds of frames are plenty for an export.
 pub const MAX_FRAMES: usize = 250;
+
+/// Sampled frames per part of a video longer than [`MAX_FRAMES`] frames. Such a video is
+/// decided as a whole and part by part, so that a marked clip inside it is found even where the
+/// unmarked rest outweighs it in the whole.
+pub const PART_FRAMES: usize = 25;
 
 /// What `verify` found in a file.
 #[derive(Debug, Clone)]
 pub struct Report {
     /// "image" or "video".
     pub kind: &'static str,
-    /// The watermark decision on the evidence of all frames checked.
+    /// The watermark decision: on all frames checked, or on the part named by `found_in`. Its
+    /// false-positive probability covers every decision made on the file.
     pub detection: Detection,
+    /// The first and last frame (counted from 0) of the part of a long video the watermark was
+    /// found in, when the video as a whole did not carry enough of it.
+    pub found_in: Option<(u64, u64)>,
     /// Provenance metadata, if the file carries a Sfumato-style XMP packet.
     pub provenance: Option<Provenance>,
 }
 
 /// Checks an image (PNG, JPEG, WebP) or a video (MP4/MOV H.264, GIF, folder of frames).
-/// A video's frames (the first [`MAX_FRAMES`]) are combined into one decision.
+/// A video's frames (all of them, or [`MAX_FRAMES`] spread evenly over a longer one) are
+/// combined into one decision; a longer video is also decided in parts of [`PART_FRAMES`].
 pub fn verify_file(path: &Path) -> Result<Report> {
     let detector = Detector::new();
-    let (kind, detection) = if is_still_image(path)? {
+    let (kind, detection, found_in) = if is_still_image(path)? {
         let img = media::load_portrait(path)?;
-        ("image", detector.detect(&img))
+        ("image", detector.detect(&img), None)
     } else {
-        let mut video = media::open_video(path)?;
-        let (w, h) = (video.info().width, video.info().height);
-        let mut evidence = Evidence::new(w, h);
-        while evidence.frames() < MAX_FRAMES {
-            match video.next_frame()? {
-                Some(frame) => {
-                    if !evidence.add(&frame) {
-                        return Err(Error::bad_input(path, "frames change size mid-video"));
-                    }
-                }
-                None => break,
-            }
-        }
-        if evidence.frames() == 0 {
-            return Err(Error::bad_input(path, "the video has no frames"));
-        }
-        ("video", detector.decide(&evidence, Scope::Video))
+        let (detection, found_in) = decide_video(&detector, &gather_parts(path)?);
+        ("video", detection, found_in)
     };
     let provenance = media::read_xmp(path)
         .ok()
@@ -55,8 +51,107 @@ pub fn verify_file(path: &Path) -> Result<Report> {
     Ok(Report {
         kind,
         detection,
+        found_in,
         provenance,
     })
+}
+
+/// Evidence from consecutive sampled frames of a video, and where they lie in it.
+struct Part {
+    evidence: Evidence,
+    first: u64,
+    last: u64,
+}
+
+/// Reads the video at `path` and gathers the evidence of its sampled frames (at most
+/// [`MAX_FRAMES`], even if the reader returns more frames than it announced): one part, or
+/// parts of [`PART_FRAMES`] when it is longer than [`MAX_FRAMES`] frames.
+fn gather_parts(path: &Path) -> Result<Vec<Part>> {
+    let mut video = media::open_video(path)?;
+    let (w, h) = (video.info().width, video.info().height);
+    let total = video.info().frame_count;
+    let per_part = if total > MAX_FRAMES as u64 {
+        PART_FRAMES
+    } else {
+        usize::MAX
+    };
+    let mut parts: Vec<Part> = Vec::new();
+    let (mut index, mut sampled) = (0, 0);
+    while sampled < MAX_FRAMES {
+        let Some(frame) = video.next_frame()? else {
+            break;
+        };
+        if is_sampled(index, total) {
+            sampled += 1;
+            if parts.last().is_none_or(|p| p.evidence.frames() == per_part) {
+                parts.push(Part {
+                    evidence: Evidence::new(w, h),
+                    first: index,
+                    last: index,
+                });
+            }
+            let part = parts.last_mut().expect("a part was pushed above");
+            if !part.evidence.add(&frame) {
+                return Err(Error::bad_input(path, "frames change size mid-video"));
+            }
+            part.last = index;
+        }
+        index += 1;
+    }
+    if parts.is_empty() {
+        return Err(Error::bad_input(path, "the video has no frames"));
+    }
+    Ok(parts)
+}
+
+/// Decides on a video from its parts. One part gets the video's whole limit on false claims.
+/// Otherwise the parts together get half of it and each part an equal share of the other half;
+/// the whole's claim comes first, then that of the first part that claims.
+fn decide_video(detector: &Detector, parts: &[Part]) -> (Detection, Option<(u64, u64)>) {
+    if let [only] = parts {
+        let whole = detector.decide(&only.evidence, Scope::Video { share: 1.0 });
+        return (whole, None);
+    }
+    let mut all = parts[0].evidence.clone();
+    parts[1..].iter().for_each(|p| all.absorb(&p.evidence));
+    let whole = detector.decide(&all, Scope::Video { share: 0.5 });
+    let share = Scope::Video {
+        share: 0.5 / parts.len() as f64,
+    };
+    let each: Vec<(Detection, &Part)> = parts
+        .iter()
+        .map(|p| (detector.decide(&p.evidence, share), p))
+        .collect();
+    let false_positive_probability = whole.false_positive_probability
+        + each
+            .iter()
+            .map(|(d, _)| d.false_positive_probability)
+            .sum::<f64>();
+    let part_claim = each.iter().find(|(d, _)| d.payload.is_some());
+    let (chosen, found_in) = match part_claim {
+        Some((d, p)) if whole.payload.is_none() => (
+            Detection {
+                frames: whole.frames,
+                ..*d
+            },
+            Some((p.first, p.last)),
+        ),
+        _ => (whole, None),
+    };
+    (
+        Detection {
+            false_positive_probability,
+            ..chosen
+        },
+        found_in,
+    )
+}
+
+/// Whether frame `index` of a video of `total` frames is one of the [`MAX_FRAMES`] spread
+/// evenly over it (every frame of a shorter one; frames past `total` keep the same spacing).
+fn is_sampled(index: u64, total: u64) -> bool {
+    let wanted = MAX_FRAMES as u64;
+    total <= wanted || (index * wanted) % total < wanted
 }
 
 fn is_still_image(path: &Path) -> Result<bool> {
@@ -70,4 +165,29 @@ fn is_still_image(path: &Path) -> Result<bool> {
     Ok(head.starts_with(b"\x89PNG")
         || head.starts_with(&[0xff, 0xd8, 0xff])
         || (head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_frames_spread_evenly_over_the_whole_video() {
+        assert!((0..100).all(|i| is_sampled(i, 100)));
+        for total in [251, 400, 1000, 7499] {
+            let picked: Vec<u64> = (0..total).filter(|&i| is_sampled(i, total)).collect();
+            assert_eq!(picked.len(), MAX_FRAMES, "{total} frames");
+            assert_eq!(picked[0], 0);
+            let gaps: Vec<u64> = picked.windows(2).map(|p| p[1] - p[0]).collect();
+            let (lo, hi) = (total / MAX_FRAMES as u64, total.div_ceil(MAX_FRAMES as u64));
+            assert!(
+                gaps.iter().all(|g| (lo..=hi).contains(g)),
+                "{total} frames: {gaps:?}"
+            );
+            assert!(
+                total - 1 - picked[MAX_FRAMES - 1] <= hi,
+                "{total} frames: tail unused"
+            );
+        }
+    }
 }
