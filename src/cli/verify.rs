@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use sfumato::watermark::{verify_file, Match, Report, Search};
+use sfumato::watermark::{verify_file_with_progress, Match, Report, Search};
+
+use super::progress::Progress;
 
 /// Check a file for Sfumato's invisible watermark and its provenance metadata.
 ///
@@ -29,7 +31,15 @@ pub struct VerifyArgs {
 
 /// Runs the check and returns the exit code: 0 watermark found, 1 none, 2 unreadable file.
 pub fn run(args: VerifyArgs) -> i32 {
-    match verify_file(&args.file) {
+    let mut bar: Option<Progress> = None;
+    let checked = verify_file_with_progress(&args.file, &mut |total| {
+        bar.get_or_insert_with(|| Progress::new("verifying", Some(total), args.json))
+            .inc()
+    });
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    match checked {
         Ok(report) => {
             if args.json {
                 print_out(&format!("{}\n", to_json(&args, &report)));

@@ -36,12 +36,19 @@ pub struct Report {
 /// A video's frames (all of them, or [`MAX_FRAMES`] spread evenly over a longer one) are
 /// combined into one decision; a longer video is also decided in parts of [`PART_FRAMES`].
 pub fn verify_file(path: &Path) -> Result<Report> {
+    verify_file_with_progress(path, &mut |_| {})
+}
+
+/// [`verify_file`], calling `progress` with the video's frame count after each frame it reads
+/// (a long video is read to its end, which takes a while): what a progress bar needs.
+pub fn verify_file_with_progress(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Report> {
     let detector = Detector::new();
     let (kind, detection, found_in) = if is_still_image(path)? {
         let img = media::load_portrait(path)?;
         ("image", detector.detect(&img), None)
     } else {
-        let (detection, found_in) = decide_video(&detector, &gather_parts(path)?);
+        let parts = gather_parts(path, progress)?;
+        let (detection, found_in) = decide_video(&detector, &parts);
         ("video", detection, found_in)
     };
     let provenance = media::read_xmp(path)
@@ -66,7 +73,7 @@ struct Part {
 /// Reads the video at `path` and gathers the evidence of its sampled frames (at most
 /// [`MAX_FRAMES`], even if the reader returns more frames than it announced): one part, or
 /// parts of [`PART_FRAMES`] when it is longer than [`MAX_FRAMES`] frames.
-fn gather_parts(path: &Path) -> Result<Vec<Part>> {
+fn gather_parts(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Vec<Part>> {
     let mut video = media::open_video(path)?;
     let (w, h) = (video.info().width, video.info().height);
     let total = video.info().frame_count;
@@ -81,6 +88,7 @@ fn gather_parts(path: &Path) -> Result<Vec<Part>> {
         let Some(frame) = video.next_frame()? else {
             break;
         };
+        progress(total);
         if is_sampled(index, total) {
             sampled += 1;
             if parts.last().is_none_or(|p| p.evidence.frames() == per_part) {
