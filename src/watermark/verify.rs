@@ -3,6 +3,9 @@
 use std::io::Read;
 use std::path::Path;
 
+use image::RgbImage;
+use rayon::prelude::*;
+
 use super::xmp::Provenance;
 use super::{Detection, Detector, Evidence, Scope};
 use crate::error::io_error;
@@ -72,7 +75,8 @@ struct Part {
 
 /// Reads the video at `path` and gathers the evidence of its sampled frames (at most
 /// [`MAX_FRAMES`], even if the reader returns more frames than it announced): one part, or
-/// parts of [`PART_FRAMES`] when it is longer than [`MAX_FRAMES`] frames.
+/// parts of [`PART_FRAMES`] when it is longer than [`MAX_FRAMES`] frames. Frames are folded in
+/// parallel batches and added in order, so the result does not depend on the number of threads.
 fn gather_parts(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Vec<Part>> {
     let mut video = media::open_video(path)?;
     let (w, h) = (video.info().width, video.info().height);
@@ -80,36 +84,73 @@ fn gather_parts(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Vec<Part>>
     let per_part = if total > MAX_FRAMES as u64 {
         PART_FRAMES
     } else {
-        usize::MAX
+        MAX_FRAMES
     };
+    // A frame per thread, at most 8 held at once (a 4K frame is 25 MB).
+    let batch = rayon::current_num_threads().clamp(1, 8);
     let mut parts: Vec<Part> = Vec::new();
+    let mut pending: Vec<(u64, RgbImage)> = Vec::with_capacity(batch);
     let (mut index, mut sampled) = (0, 0);
-    while sampled < MAX_FRAMES {
-        let Some(frame) = video.next_frame()? else {
-            break;
+    loop {
+        let frame = if sampled < MAX_FRAMES {
+            video.next_frame()?
+        } else {
+            None
         };
-        progress(total);
-        if is_sampled(index, total) {
-            sampled += 1;
-            if parts.last().is_none_or(|p| p.evidence.frames() == per_part) {
-                parts.push(Part {
-                    evidence: Evidence::new(w, h),
-                    first: index,
-                    last: index,
-                });
+        let end = frame.is_none();
+        if let Some(frame) = frame {
+            progress(total);
+            if is_sampled(index, total) {
+                if frame.dimensions() != (w, h) {
+                    return Err(Error::bad_input(path, "frames change size mid-video"));
+                }
+                sampled += 1;
+                pending.push((index, frame));
             }
-            let part = parts.last_mut().expect("a part was pushed above");
-            if !part.evidence.add(&frame) {
-                return Err(Error::bad_input(path, "frames change size mid-video"));
-            }
-            part.last = index;
+            index += 1;
         }
-        index += 1;
+        if pending.len() == batch || (end && !pending.is_empty()) {
+            add_in_order(&mut parts, fold_each(&pending, w, h), per_part);
+            pending.clear();
+        }
+        if end {
+            break;
+        }
     }
     if parts.is_empty() {
         return Err(Error::bad_input(path, "the video has no frames"));
     }
     Ok(parts)
+}
+
+/// Each frame's evidence (tagged with its index), folded in parallel.
+fn fold_each(frames: &[(u64, RgbImage)], w: u32, h: u32) -> Vec<(u64, Evidence)> {
+    frames
+        .par_iter()
+        .map(|(index, frame)| {
+            let mut evidence = Evidence::new(w, h);
+            evidence.add(frame);
+            (*index, evidence)
+        })
+        .collect()
+}
+
+/// Adds frames' evidence, in video order, to the last part, starting a new part when it holds
+/// `per_part` frames.
+fn add_in_order(parts: &mut Vec<Part>, frames: Vec<(u64, Evidence)>, per_part: usize) {
+    for (index, evidence) in frames {
+        match parts.last_mut() {
+            Some(part) if part.evidence.frames() < per_part => {
+                part.evidence.absorb(&evidence);
+                part.last = index;
+            }
+            _ => parts.push(Part {
+                evidence,
+                first: index,
+                last: index,
+            }),
+        }
+    }
 }
 
 /// Decides on a video from its parts. One part gets the video's whole limit on false claims.
