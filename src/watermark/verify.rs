@@ -101,16 +101,15 @@ fn gather_parts(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Vec<Part>>
         if let Some(frame) = frame {
             progress(total);
             if is_sampled(index, total) {
-                if frame.dimensions() != (w, h) {
-                    return Err(Error::bad_input(path, "frames change size mid-video"));
-                }
                 sampled += 1;
                 pending.push((index, frame));
             }
             index += 1;
         }
         if pending.len() == batch || (end && !pending.is_empty()) {
-            add_in_order(&mut parts, fold_each(&pending, w, h), per_part);
+            let folded = fold_each(&pending, w, h)
+                .ok_or_else(|| Error::bad_input(path, "frames change size mid-video"))?;
+            add_in_order(&mut parts, folded, per_part);
             pending.clear();
         }
         if end {
@@ -123,14 +122,14 @@ fn gather_parts(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Vec<Part>>
     Ok(parts)
 }
 
-/// Each frame's evidence (tagged with its index), folded in parallel.
-fn fold_each(frames: &[(u64, RgbImage)], w: u32, h: u32) -> Vec<(u64, Evidence)> {
+/// Each frame's evidence (tagged with its index), folded in parallel; `None` if a frame is not
+/// `w`×`h`.
+fn fold_each(frames: &[(u64, RgbImage)], w: u32, h: u32) -> Option<Vec<(u64, Evidence)>> {
     frames
         .par_iter()
         .map(|(index, frame)| {
             let mut evidence = Evidence::new(w, h);
-            evidence.add(frame);
-            (*index, evidence)
+            evidence.add(frame).then_some((*index, evidence))
         })
         .collect()
 }
