@@ -266,8 +266,8 @@ fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not(
         export
     );
     assert_eq!(made.status.code(), Some(0), "{made:?}");
-    survives_halving_at_crf_35_and_gif(&export, dir.path());
-    verifies_after_a_long_unmarked_intro(&export, &driver, dir.path());
+    let payload = survives_halving_at_crf_35_and_gif(&export, dir.path());
+    verifies_after_a_long_unmarked_intro(&export, &payload, &driver, dir.path());
 
     let driver_halved = dir.path().join("driver_halved_crf35.mp4");
     ffmpeg(&driver, &CRF35_HALF, &driver_halved);
@@ -312,15 +312,15 @@ const CRF35_HALF: [&str; 7] = [
     "-an",
 ];
 
-/// Checks that `export` still verifies when it comes after 300 unmarked frames (its driver,
-/// looped and scaled to the export's size): `verify` gathers frames from the whole video, not
-/// just its start.
+/// Checks that `export`, which carries `payload`, still verifies when it comes after 300
+/// unmarked frames (its driver, looped and scaled to the export's size): `verify` gathers frames
+/// from the whole video, not just its start.
 fn verifies_after_a_long_unmarked_intro(
     export: &std::path::Path,
+    payload: &serde_json::Value,
     driver: &std::path::Path,
     dir: &std::path::Path,
 ) {
-    let (_, original) = verify_json(export);
     let long = dir.join("intro_then_export.mp4");
     let joined =
         "[0:v]loop=loop=-1:size=60,trim=end_frame=300,setpts=N/FRAME_RATE/TB,scale=512:600,\
@@ -334,7 +334,7 @@ fn verifies_after_a_long_unmarked_intro(
     );
     let (code, found) = verify_json(&long);
     assert_eq!(code, Some(0), "{found}");
-    assert_eq!(found["payload"], original["payload"]);
+    assert_eq!(&found["payload"], payload);
     assert_eq!(found["frames_checked"], 250, "{found}");
 }
 
@@ -347,8 +347,11 @@ fn verify_json(file: &std::path::Path) -> (Option<i32>, serde_json::Value) {
 
 /// Checks that `export` verifies, and so do it re-encoded at CRF 35 at half size and it
 /// converted to a 256-colour GIF, with the same payload and within the video limit on false
-/// claims.
-fn survives_halving_at_crf_35_and_gif(export: &std::path::Path, dir: &std::path::Path) {
+/// claims; returns that payload (JSON).
+fn survives_halving_at_crf_35_and_gif(
+    export: &std::path::Path,
+    dir: &std::path::Path,
+) -> serde_json::Value {
     let (code, original) = verify_json(export);
     assert_eq!(code, Some(0), "{original}");
     let halved = dir.join("halved_crf35.mp4");
@@ -362,4 +365,5 @@ fn survives_halving_at_crf_35_and_gif(export: &std::path::Path, dir: &std::path:
         assert_eq!(found["payload"], original["payload"], "{}", file.display());
         assert!(found["false_positive_probability"].as_f64().unwrap() <= 1e-9);
     }
+    original["payload"].clone()
 }
