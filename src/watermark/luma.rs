@@ -36,30 +36,48 @@ impl Plane {
     }
 
     /// The mean over a (2r+1)² window, edges clamped; separable running sums, O(1) per pixel.
+    /// Rows are filtered horizontally as the vertical sum reaches them and kept only while it
+    /// needs them (2r + 2 rows), so that the only frame-sized buffer is the result.
     pub fn box_mean(&self, r: usize) -> Plane {
         let (w, h) = (self.width, self.height);
-        let mut tmp = vec![0.0f32; w * h];
-        for (src, dst) in self.data.chunks(w).zip(tmp.chunks_mut(w)) {
-            running_mean(src, dst, r);
+        let mut out = vec![0.0f32; w * h];
+        if w == 0 || h == 0 {
+            return Plane {
+                width: w,
+                height: h,
+                data: out,
+            };
         }
-        // Vertical pass row by row (a running sum of whole rows), which stays cache-friendly.
-        let row = |y: isize| {
+        let slots = 2 * r + 2;
+        let mut ring = vec![0.0f32; slots * w];
+        let mut filtered = 0;
+        // The horizontally filtered row `y` (clamped into the frame), filtering rows up to it
+        // first. Rows are needed in non-decreasing order, at most `slots` apart.
+        let mut row = |y: isize, ring: &mut Vec<f32>| -> std::ops::Range<usize> {
             let y = y.clamp(0, h as isize - 1) as usize;
-            &tmp[y * w..(y + 1) * w]
+            while filtered <= y {
+                let slot = filtered % slots;
+                running_mean(
+                    &self.data[filtered * w..(filtered + 1) * w],
+                    &mut ring[slot * w..(slot + 1) * w],
+                    r,
+                );
+                filtered += 1;
+            }
+            let slot = y % slots;
+            slot * w..(slot + 1) * w
         };
         let norm = 1.0 / (2 * r + 1) as f32;
         let mut sum = vec![0.0f32; w];
         for y in -(r as isize)..=r as isize {
-            sum.iter_mut().zip(row(y)).for_each(|(s, v)| *s += v);
+            let rows = row(y, &mut ring);
+            sum.iter_mut().zip(&ring[rows]).for_each(|(s, v)| *s += v);
         }
-        let mut out = vec![0.0f32; w * h];
         for (y, dst) in out.chunks_mut(w).enumerate() {
             dst.iter_mut().zip(&sum).for_each(|(d, s)| *d = s * norm);
-            let (add, sub) = (
-                row(y as isize + r as isize + 1),
-                row(y as isize - r as isize),
-            );
-            for ((s, a), b) in sum.iter_mut().zip(add).zip(sub) {
+            let add = row(y as isize + r as isize + 1, &mut ring);
+            let sub = row(y as isize - r as isize, &mut ring);
+            for ((s, a), b) in sum.iter_mut().zip(&ring[add]).zip(&ring[sub]) {
                 *s += a - b;
             }
         }
@@ -69,6 +87,7 @@ impl Plane {
             data: out,
         }
     }
+
     /// The median over a (2r+1)² window, edges clamped, of the values rounded to whole levels
     /// (0–255): an estimate of the picture under a faint pattern that, unlike the mean, keeps
     /// edges and lines out of the residual. Huang's running histogram, O(r) per pixel.
@@ -124,13 +143,23 @@ impl Plane {
 
 fn running_mean(src: &[f32], dst: &mut [f32], r: usize) {
     let n = src.len();
-    let at = |i: isize| src[i.clamp(0, n as isize - 1) as usize];
+    let at = |i: usize| src[i.min(n - 1)];
     let norm = 1.0 / (2 * r + 1) as f32;
-    let mut sum: f32 = (-(r as isize)..=r as isize).map(at).sum();
-    for (i, d) in dst.iter_mut().enumerate() {
-        *d = sum * norm;
-        let i = i as isize;
-        sum += at(i + r as isize + 1) - at(i - r as isize);
+    let mut sum: f32 = (0..=2 * r).map(|k| at(k.saturating_sub(r))).sum();
+    // Only near the ends does the window reach past the row; inside, no index needs clamping
+    // (the sums are the same either way).
+    let inside = r.min(n)..n.saturating_sub(r + 1).max(r.min(n));
+    for i in 0..inside.start {
+        dst[i] = sum * norm;
+        sum += at(i + r + 1) - src[i.saturating_sub(r)];
+    }
+    for i in inside.clone() {
+        dst[i] = sum * norm;
+        sum += src[i + r + 1] - src[i - r];
+    }
+    for i in inside.end..n {
+        dst[i] = sum * norm;
+        sum += at(i + r + 1) - src[i.saturating_sub(r)];
     }
 }
 
@@ -162,6 +191,47 @@ mod tests {
                     .collect();
                 window.sort_by(f32::total_cmp);
                 assert_eq!(fast.data[y * w + x], window[12], "at {x},{y}");
+            }
+        }
+    }
+
+    #[test]
+    fn box_mean_equals_a_window_average_with_clamped_edges() {
+        // Planes wider and narrower than the window, so that both the clamped ends and the
+        // unclamped middle of each row (and of the ring of rows) are exercised.
+        for (w, h, r) in [
+            (37usize, 23usize, 2usize),
+            (5, 4, 6),
+            (1, 9, 1),
+            (40, 30, 6),
+        ] {
+            let data: Vec<f32> = (0..w * h)
+                .map(|i| ((i * 7919 + i * i * 31) % 251) as f32 + 0.3)
+                .collect();
+            let plane = Plane {
+                width: w,
+                height: h,
+                data,
+            };
+            let fast = plane.box_mean(r);
+            let ri = r as isize;
+            for y in 0..h {
+                for x in 0..w {
+                    let sum: f32 = (-ri..=ri)
+                        .flat_map(|dy| (-ri..=ri).map(move |dx| (dx, dy)))
+                        .map(|(dx, dy)| {
+                            let xx = (x as isize + dx).clamp(0, w as isize - 1) as usize;
+                            let yy = (y as isize + dy).clamp(0, h as isize - 1) as usize;
+                            plane.data[yy * w + xx]
+                        })
+                        .sum();
+                    let naive = sum / ((2 * r + 1) * (2 * r + 1)) as f32;
+                    let got = fast.data[y * w + x];
+                    assert!(
+                        (got - naive).abs() < 1e-3,
+                        "{w}×{h} r {r} at {x},{y}: {got} vs {naive}"
+                    );
+                }
             }
         }
     }
