@@ -167,30 +167,41 @@ fn running_mean(src: &[f32], dst: &mut [f32], r: usize) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn median_equals_a_sorted_window_with_clamped_edges() {
-        let (w, h, r) = (37usize, 23usize, 2usize);
-        let data: Vec<f32> = (0..w * h)
-            .map(|i| ((i * 7919 + i * i * 31) % 251) as f32 + 0.3)
-            .collect();
-        let plane = Plane {
+    /// A `w`×`h` plane of irregular values.
+    fn test_plane(w: usize, h: usize) -> Plane {
+        Plane {
             width: w,
             height: h,
-            data,
-        };
-        let fast = plane.median(r);
-        for y in 0..h {
-            for x in 0..w {
-                let mut window: Vec<f32> = (-2isize..=2)
-                    .flat_map(|dy| (-2isize..=2).map(move |dx| (dx, dy)))
-                    .map(|(dx, dy)| {
-                        let xx = (x as isize + dx).clamp(0, w as isize - 1) as usize;
-                        let yy = (y as isize + dy).clamp(0, h as isize - 1) as usize;
-                        plane.data[yy * w + xx].round()
-                    })
-                    .collect();
-                window.sort_by(f32::total_cmp);
-                assert_eq!(fast.data[y * w + x], window[12], "at {x},{y}");
+            data: (0..w * h)
+                .map(|i| ((i * 7919 + i * i * 31) % 251) as f32 + 0.3)
+                .collect(),
+        }
+    }
+
+    /// The values of the (2r+1)² window around (x, y), edges clamped.
+    fn window(plane: &Plane, x: usize, y: usize, r: usize) -> Vec<f32> {
+        let (w, h, r) = (plane.width as isize, plane.height as isize, r as isize);
+        (-r..=r)
+            .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+            .map(|(dx, dy)| {
+                let xx = (x as isize + dx).clamp(0, w - 1);
+                let yy = (y as isize + dy).clamp(0, h - 1);
+                plane.data[(yy * w + xx) as usize]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn median_equals_a_sorted_window_with_clamped_edges() {
+        let plane = test_plane(37, 23);
+        let fast = plane.median(2);
+        for y in 0..plane.height {
+            for x in 0..plane.width {
+                let mut values: Vec<f32> =
+                    window(&plane, x, y, 2).iter().map(|v| v.round()).collect();
+                values.sort_by(f32::total_cmp);
+                let got = fast.data[y * plane.width + x];
+                assert_eq!(got, values[12], "at {x},{y}");
             }
         }
     }
@@ -199,33 +210,13 @@ mod tests {
     fn box_mean_equals_a_window_average_with_clamped_edges() {
         // Planes wider and narrower than the window, so that both the clamped ends and the
         // unclamped middle of each row (and of the ring of rows) are exercised.
-        for (w, h, r) in [
-            (37usize, 23usize, 2usize),
-            (5, 4, 6),
-            (1, 9, 1),
-            (40, 30, 6),
-        ] {
-            let data: Vec<f32> = (0..w * h)
-                .map(|i| ((i * 7919 + i * i * 31) % 251) as f32 + 0.3)
-                .collect();
-            let plane = Plane {
-                width: w,
-                height: h,
-                data,
-            };
+        for (w, h, r) in [(37, 23, 2), (5, 4, 6), (1, 9, 1), (40, 30, 6)] {
+            let plane = test_plane(w, h);
             let fast = plane.box_mean(r);
-            let ri = r as isize;
             for y in 0..h {
                 for x in 0..w {
-                    let sum: f32 = (-ri..=ri)
-                        .flat_map(|dy| (-ri..=ri).map(move |dx| (dx, dy)))
-                        .map(|(dx, dy)| {
-                            let xx = (x as isize + dx).clamp(0, w as isize - 1) as usize;
-                            let yy = (y as isize + dy).clamp(0, h as isize - 1) as usize;
-                            plane.data[yy * w + xx]
-                        })
-                        .sum();
-                    let naive = sum / ((2 * r + 1) * (2 * r + 1)) as f32;
+                    let values = window(&plane, x, y, r);
+                    let naive = values.iter().sum::<f32>() / values.len() as f32;
                     let got = fast.data[y * w + x];
                     assert!(
                         (got - naive).abs() < 1e-3,
