@@ -5,7 +5,7 @@ use image::RgbImage;
 use crate::media::to_level;
 
 /// A single-channel f32 image, row-major.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Plane {
     /// Width in pixels.
     pub width: usize,
@@ -24,29 +24,40 @@ impl Plane {
 
     /// The luma of whole RGB rows `width` pixels wide (a band of a frame).
     pub fn luma_of_rows(rgb: &[u8], width: usize) -> Self {
-        let data: Vec<f32> = rgb
-            .chunks_exact(3)
-            .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
-            .collect();
-        Plane {
-            width,
-            height: data.len() / width.max(1),
-            data,
-        }
+        let mut plane = Plane::default();
+        plane.set_luma_of_rows(rgb, width);
+        plane
+    }
+
+    /// Makes this plane the luma of whole RGB rows, reusing its buffer.
+    pub fn set_luma_of_rows(&mut self, rgb: &[u8], width: usize) {
+        self.data.clear();
+        self.data.extend(
+            rgb.chunks_exact(3)
+                .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32),
+        );
+        self.width = width;
+        self.height = self.data.len() / width.max(1);
     }
 
     /// The mean over a (2r+1)² window, edges clamped; separable running sums, O(1) per pixel.
     /// Rows are filtered horizontally as the vertical sum reaches them and kept only while it
     /// needs them (2r + 2 rows), so that the only frame-sized buffer is the result.
     pub fn box_mean(&self, r: usize) -> Plane {
+        let mut out = Plane::default();
+        self.box_mean_into(r, &mut out);
+        out
+    }
+
+    /// [`Plane::box_mean`] into `out`, reusing its buffer.
+    pub fn box_mean_into(&self, r: usize, out: &mut Plane) {
         let (w, h) = (self.width, self.height);
-        let mut out = vec![0.0f32; w * h];
+        out.width = w;
+        out.height = h;
+        out.data.clear();
+        out.data.resize(w * h, 0.0);
         if w == 0 || h == 0 {
-            return Plane {
-                width: w,
-                height: h,
-                data: out,
-            };
+            return;
         }
         let slots = 2 * r + 2;
         let mut ring = vec![0.0f32; slots * w];
@@ -73,18 +84,13 @@ impl Plane {
             let rows = row(y, &mut ring);
             sum.iter_mut().zip(&ring[rows]).for_each(|(s, v)| *s += v);
         }
-        for (y, dst) in out.chunks_mut(w).enumerate() {
+        for (y, dst) in out.data.chunks_mut(w).enumerate() {
             dst.iter_mut().zip(&sum).for_each(|(d, s)| *d = s * norm);
             let add = row(y as isize + r as isize + 1, &mut ring);
             let sub = row(y as isize - r as isize, &mut ring);
             for ((s, a), b) in sum.iter_mut().zip(&ring[add]).zip(&ring[sub]) {
                 *s += a - b;
             }
-        }
-        Plane {
-            width: w,
-            height: h,
-            data: out,
         }
     }
 
