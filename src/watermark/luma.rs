@@ -54,7 +54,7 @@ impl Plane {
         let (w, h) = (self.width, self.height);
         out.width = w;
         out.height = h;
-        out.data.clear();
+        // Every value is written below; a reused buffer of the right size is left as it is.
         out.data.resize(w * h, 0.0);
         if w == 0 || h == 0 {
             return;
