@@ -64,7 +64,7 @@ impl Plane {
         let mut filtered = 0;
         // The horizontally filtered row `y` (clamped into the frame), filtering rows up to it
         // first. Rows are needed in non-decreasing order, at most `slots` apart.
-        let mut row = |y: isize, ring: &mut Vec<f32>| -> std::ops::Range<usize> {
+        let mut row = |y: isize, ring: &mut [f32]| -> std::ops::Range<usize> {
             let y = y.clamp(0, h as isize - 1) as usize;
             while filtered <= y {
                 let slot = filtered % slots;
