@@ -3,6 +3,8 @@
 //!
 //! Frames of one video fold onto the same tiles, so their evidence adds up before decoding.
 
+use std::cell::RefCell;
+
 use image::RgbImage;
 
 use super::bound;
@@ -438,25 +440,26 @@ impl Evidence {
         if img.dimensions() != (self.width, self.height) {
             return false;
         }
-        let luma = Plane::luma(img);
         let steps = PERIOD_STEPS.count();
         let runs = self.periods.chunks(steps).zip(self.folds.chunks_mut(steps));
-        for (&base, (periods, folds)) in self.bases.iter().zip(runs) {
-            let residual = whiten(&luma, base);
-            // One scratch buffer for all periods: a fresh one per fold would be returned to the
-            // system and faulted in again each time.
-            let mut row_sums = Vec::new();
-            for (period, fold) in periods.iter().zip(folds) {
-                fold_into(
-                    fold,
-                    &mut row_sums,
-                    &residual,
-                    self.width,
-                    self.height,
-                    *period,
-                );
+        WHITENING.with_borrow_mut(|scratch| {
+            scratch
+                .luma
+                .set_luma_of_rows(img.as_raw(), self.width as usize);
+            for (&base, (periods, folds)) in self.bases.iter().zip(runs) {
+                scratch.whiten(base);
+                for (period, fold) in periods.iter().zip(folds) {
+                    fold_into(
+                        fold,
+                        &mut scratch.row_sums,
+                        &scratch.residual.data,
+                        self.width,
+                        self.height,
+                        *period,
+                    );
+                }
             }
-        }
+        });
         self.frames += 1;
         true
     }
@@ -516,25 +519,53 @@ fn fold_into(
     }
 }
 
-/// The luma minus an estimate of the picture (its local median), divided by the local level of
-/// that residual so busy textures and edges weigh no more than flat areas: the host picture is
-/// the main noise, and it is far from stationary.
-fn whiten(luma: &Plane, period: f64) -> Vec<f32> {
-    let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
-    // The host estimate's buffer becomes the residual, in place.
-    let mut high = luma.median(radius.max(MIN_MEDIAN_RADIUS));
-    for (h, a) in high.data.iter_mut().zip(&luma.data) {
-        *h = a - *h;
+/// The buffers [`Evidence::add`] whitens and folds a frame in. Each thread keeps its own from
+/// frame to frame ([`WHITENING`]): allocated afresh for every frame, their pages went back to the
+/// system after each call and were faulted in again on the next (a 512² frame took 2–3 ms more
+/// when the bench binary ran outside cargo).
+#[derive(Debug, Default)]
+struct Whitening {
+    /// The frame's luma.
+    luma: Plane,
+    /// The host estimate, then the whitened residual.
+    residual: Plane,
+    /// The residual's magnitude.
+    magnitude: Plane,
+    /// Its local mean: the residual's local level.
+    level: Plane,
+    /// The median's padded levels.
+    padded: Vec<u8>,
+    /// Rows summed by bin row, for [`fold_into`].
+    row_sums: Vec<f32>,
+}
+
+thread_local! {
+    /// This thread's [`Whitening`] buffers.
+    static WHITENING: RefCell<Whitening> = RefCell::default();
+}
+
+impl Whitening {
+    /// The luma minus an estimate of the picture (its local median), divided by the local level
+    /// of that residual so busy textures and edges weigh no more than flat areas: the host
+    /// picture is the main noise, and it is far from stationary. Leaves it in `residual`.
+    fn whiten(&mut self, period: f64) {
+        let radius = ((period / CELLS as f64 * 0.5).round() as usize).max(1);
+        let residual = &mut self.residual;
+        // The host estimate's buffer becomes the residual, in place.
+        self.luma
+            .median_into(radius.max(MIN_MEDIAN_RADIUS), residual, &mut self.padded);
+        for (h, a) in residual.data.iter_mut().zip(&self.luma.data) {
+            *h = a - *h;
+        }
+        self.magnitude.width = residual.width;
+        self.magnitude.height = residual.height;
+        self.magnitude.data.clear();
+        self.magnitude
+            .data
+            .extend(residual.data.iter().map(|v| v.abs()));
+        self.magnitude.box_mean_into(radius, &mut self.level);
+        for (h, l) in residual.data.iter_mut().zip(&self.level.data) {
+            *h = (*h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP);
+        }
     }
-    let level = Plane {
-        width: high.width,
-        height: high.height,
-        data: high.data.iter().map(|v| v.abs()).collect(),
-    }
-    .box_mean(radius);
-    let mut residual = high.data;
-    for (h, l) in residual.iter_mut().zip(&level.data) {
-        *h = (*h / (l + NOISE_FLOOR)).clamp(-CLIP, CLIP);
-    }
-    residual
 }

@@ -1,7 +1,5 @@
 //! Luma planes and the box filter that both the perceptual mask and the detector's whitening use.
 
-use image::RgbImage;
-
 use crate::media::to_level;
 
 /// A single-channel f32 image, row-major.
@@ -16,20 +14,9 @@ pub struct Plane {
 }
 
 impl Plane {
-    /// The BT.601 luma of `img` on the 0–255 scale (the weights sum to 1, so adding the same
-    /// value to R, G and B changes luma by exactly that value).
-    pub fn luma(img: &RgbImage) -> Self {
-        Self::luma_of_rows(img.as_raw(), img.width() as usize)
-    }
-
-    /// The luma of whole RGB rows `width` pixels wide (a band of a frame).
-    pub fn luma_of_rows(rgb: &[u8], width: usize) -> Self {
-        let mut plane = Plane::default();
-        plane.set_luma_of_rows(rgb, width);
-        plane
-    }
-
-    /// Makes this plane the luma of whole RGB rows, reusing its buffer.
+    /// Makes this plane the BT.601 luma, on the 0–255 scale, of whole RGB rows `width` pixels
+    /// wide (a frame or a band of one), reusing its buffer. The weights sum to 1, so adding the
+    /// same value to R, G and B changes luma by exactly that value.
     pub fn set_luma_of_rows(&mut self, rgb: &[u8], width: usize) {
         self.data.clear();
         self.data.extend(
@@ -42,14 +29,8 @@ impl Plane {
 
     /// The mean over a (2r+1)² window, edges clamped; separable running sums, O(1) per pixel.
     /// Rows are filtered horizontally as the vertical sum reaches them and kept only while it
-    /// needs them (2r + 2 rows), so that the only frame-sized buffer is the result.
-    pub fn box_mean(&self, r: usize) -> Plane {
-        let mut out = Plane::default();
-        self.box_mean_into(r, &mut out);
-        out
-    }
-
-    /// [`Plane::box_mean`] into `out`, reusing its buffer.
+    /// needs them (2r + 2 rows), so that the only frame-sized buffer is the result, `out`,
+    /// whose buffer is reused.
     pub fn box_mean_into(&self, r: usize, out: &mut Plane) {
         let (w, h) = (self.width, self.height);
         out.width = w;
@@ -97,11 +78,13 @@ impl Plane {
     /// The median over a (2r+1)² window, edges clamped, of the values rounded to whole levels
     /// (0–255): an estimate of the picture under a faint pattern that, unlike the mean, keeps
     /// edges and lines out of the residual. Huang's running histogram, O(r) per pixel.
-    pub fn median(&self, r: usize) -> Plane {
+    /// Written into `out`, with `padded` as scratch, reusing both buffers.
+    pub fn median_into(&self, r: usize, out: &mut Plane, padded: &mut Vec<u8>) {
         let (w, h) = (self.width, self.height);
         let (n, pw) = (2 * r + 1, w + 2 * r);
-        // Whole levels, padded by r on every side with the edge values.
-        let mut padded = vec![0u8; pw * (h + 2 * r)];
+        // Whole levels, padded by r on every side with the edge values. Every value of both
+        // buffers is written below, so reused ones are not cleared.
+        padded.resize(pw * (h + 2 * r), 0);
         for (py, dst) in padded.chunks_mut(pw).enumerate() {
             let y = py.saturating_sub(r).min(h - 1);
             let src = &self.data[y * w..(y + 1) * w];
@@ -109,10 +92,12 @@ impl Plane {
                 *d = to_level(src[px.saturating_sub(r).min(w - 1)]);
             }
         }
+        out.width = w;
+        out.height = h;
+        out.data.resize(w * h, 0.0);
         // The median is the smallest level m with more than `half` values at or below it.
         let half = (n * n / 2) as u32;
-        let mut out = vec![0.0f32; w * h];
-        for (y, dst) in out.chunks_mut(w).enumerate() {
+        for (y, dst) in out.data.chunks_mut(w).enumerate() {
             let band = &padded[y * pw..(y + n) * pw];
             let mut hist = [0u32; 256];
             for row in band.chunks_exact(pw) {
@@ -138,11 +123,6 @@ impl Plane {
                 }
                 *d = m as f32;
             }
-        }
-        Plane {
-            width: w,
-            height: h,
-            data: out,
         }
     }
 }
@@ -200,7 +180,8 @@ mod tests {
     #[test]
     fn median_equals_a_sorted_window_with_clamped_edges() {
         let plane = test_plane(37, 23);
-        let fast = plane.median(2);
+        let mut fast = Plane::default();
+        plane.median_into(2, &mut fast, &mut Vec::new());
         for y in 0..plane.height {
             for x in 0..plane.width {
                 let mut values: Vec<f32> =
@@ -218,7 +199,8 @@ mod tests {
         // unclamped middle of each row (and of the ring of rows) are exercised.
         for (w, h, r) in [(37, 23, 2), (5, 4, 6), (1, 9, 1), (40, 30, 6)] {
             let plane = test_plane(w, h);
-            let fast = plane.box_mean(r);
+            let mut fast = Plane::default();
+            plane.box_mean_into(r, &mut fast);
             for y in 0..h {
                 for x in 0..w {
                     let values = window(&plane, x, y, r);
