@@ -6,10 +6,11 @@
 //!
 //! How it works (details in `src/watermark/README.md`):
 //! - A keyed 32×32-cell tile, half the frame's short side wide (8 px cells on a 512² frame; one
-//!   tile across on video frames under 512 px, so cells stay 8 px or more down to 256 px), is repeated
-//!   over the frame's luma, high-passed so its energy sits where compression keeps it and the
-//!   image interferes least, and scaled by a perceptual mask (strong in texture, faint in flat and
-//!   dark areas), with PSNR held at 42.5 dB or more.
+//!   tile across on video frames under 512 px, so cells stay 8 px or more down to 256 px), is
+//!   repeated over the frame's luma, high-passed so its energy sits where compression keeps it
+//!   and the image interferes least, scaled by a perceptual mask (strong in texture, faint in
+//!   flat and dark areas) and limited to what the picture's structure at the pattern's scale can
+//!   hide, with PSNR held at 42.5 dB or more.
 //! - A quarter of the cells carry a fixed synchronisation pattern: the detector subtracts a local
 //!   median of the luma (the picture), folds the whitened residual onto one tile at a range of
 //!   tile sizes and finds the shift by circular correlation (FFT), which recovers crops and

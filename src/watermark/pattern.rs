@@ -26,6 +26,7 @@ pub enum Medium {
     /// so it always gets two tiles across.
     Still,
 }
+
 /// Cells that carry the synchronisation pattern (the rest carry coded payload bits).
 const SYNC_CELLS: usize = 256;
 /// Detection resolution: folding bins per cell along each axis.
