@@ -18,7 +18,7 @@
 //! - [`write_png`], [`write_atomic`], [`AtomicFile`]: the single-file helpers (screenshots, JSON).
 //! - [`remove_partial_outputs`]: for a Ctrl-C handler.
 //! - [`to_level`]: a computed channel value rounded to an 8-bit level, for every stage that
-//!   writes pixels.
+//!   writes pixels; [`blend_over`]: a colour painted over a pixel with some opacity.
 
 mod atomic;
 mod audio;
@@ -39,7 +39,7 @@ mod xmp;
 pub use atomic::{check_output_path, remove_partial_outputs, write_atomic, AtomicFile};
 pub use audio::{read_audio, AudioPacket, AudioTrack};
 pub use frames_in::FOLDER_FPS;
-pub use level::to_level;
+pub use level::{blend_over, to_level};
 pub use png_out::{frame_file_name, write_png};
 pub use portrait::{load_portrait, MAX_PIXELS, MAX_SIDE};
 pub use probe::{probe, MediaKind, ProbeReport};

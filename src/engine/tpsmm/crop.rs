@@ -3,6 +3,7 @@
 //! to paste the animated crop back.
 
 use crate::keypoints::Face;
+use crate::media::blend_over;
 use image::{imageops, RgbImage};
 
 /// Crop side as a multiple of the face mesh's larger extent: the mesh spans chin to upper
@@ -98,13 +99,7 @@ impl Region {
             let dst = img.get_pixel_mut(tx as u32, ty as u32);
             match mask {
                 None => *dst = *px,
-                Some(m) => {
-                    let a = m[(y * self.w + x) as usize];
-                    for c in 0..3 {
-                        let v = a * px[c] as f32 + (1.0 - a) * dst[c] as f32;
-                        dst[c] = v.round().clamp(0.0, 255.0) as u8;
-                    }
-                }
+                Some(m) => blend_over(dst, px.0.map(f32::from), m[(y * self.w + x) as usize]),
             }
         }
     }

@@ -7,7 +7,8 @@
 
 use super::field::{line_y_at, pixel_bounds, smoothstep};
 use super::grid::WarpGrid;
-use super::remap::{bilinear, blend_over};
+use super::remap::bilinear;
+use crate::media::blend_over;
 use crate::motion::regions::{
     eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER,

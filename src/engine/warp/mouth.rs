@@ -4,7 +4,8 @@
 //! when the driver shows none (presets, closed driver mouth).
 
 use super::field::{fit_affine, line_y_at, pixel_bounds, smoothstep};
-use super::remap::{bilinear, blend_over};
+use super::remap::bilinear;
+use crate::media::blend_over;
 use crate::motion::regions::{
     eye_distance, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
 };

@@ -3,15 +3,8 @@
 
 use super::grid::WarpGrid;
 use crate::media::to_level;
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 use rayon::prelude::*;
-
-/// Paints `colour` over `px` with opacity `alpha` (0–1): the mouth and eyelid fills' last step.
-pub(super) fn blend_over(px: &mut Rgb<u8>, colour: [f32; 3], alpha: f32) {
-    for (p, c) in px.0.iter_mut().zip(colour) {
-        *p = to_level(*p as f32 * (1.0 - alpha) + c * alpha);
-    }
-}
 
 /// Warps `src` through `grid` into a new image of the same size.
 pub fn remap(src: &RgbImage, grid: &WarpGrid) -> RgbImage {
