@@ -144,6 +144,7 @@ fn a_long_unmarked_video_verifies_neither_as_a_whole_nor_in_parts() {
     assert_eq!(code, Some(1), "{found}");
     assert_eq!(found["frames_checked"], 250, "{found}");
     assert!(found["found_in_frames"].is_null(), "{found}");
+    assert_eq!(found["marked_parts"], serde_json::json!([]), "{found}");
     let limit = found["false_positive_probability"].as_f64().unwrap();
     assert!(limit > 5e-10 && limit <= 1e-9, "{found}");
 }
@@ -267,7 +268,7 @@ fn an_export_halved_at_crf_35_and_as_gif_still_verifies_and_its_driver_does_not(
     );
     assert_eq!(made.status.code(), Some(0), "{made:?}");
     let payload = survives_halving_at_crf_35_and_gif(&export, dir.path());
-    verifies_after_a_long_unmarked_intro(&export, &payload, &driver, dir.path());
+    verifies_twice_between_unmarked_footage(&export, &payload, &driver, dir.path());
 
     let driver_halved = dir.path().join("driver_halved_crf35.mp4");
     ffmpeg(&driver, &CRF35_HALF, &driver_halved);
@@ -312,30 +313,40 @@ const CRF35_HALF: [&str; 7] = [
     "-an",
 ];
 
-/// Checks that `export`, which carries `payload`, still verifies when it comes after 300
-/// unmarked frames (its driver, looped and scaled to the export's size): `verify` gathers frames
-/// from the whole video, not just its start.
-fn verifies_after_a_long_unmarked_intro(
+/// Checks that `export`, which carries `payload`, is found twice in a long video where it comes
+/// after 300 unmarked frames (its driver, looped and scaled to the export's size) and again
+/// after 300 more: `verify` gathers frames from the whole video, not just its start, and lists
+/// each stretch where the watermark was found on its own.
+fn verifies_twice_between_unmarked_footage(
     export: &std::path::Path,
     payload: &serde_json::Value,
     driver: &std::path::Path,
     dir: &std::path::Path,
 ) {
-    let long = dir.join("intro_then_export.mp4");
+    let long = dir.join("unmarked_and_export_twice.mp4");
     let joined =
         "[0:v]loop=loop=-1:size=60,trim=end_frame=300,setpts=N/FRAME_RATE/TB,scale=512:600,\
-                  setsar=1[intro];[1:v]setsar=1[export];[intro][export]concat=n=2:v=1:a=0";
+         setsar=1,split[u1][u2];[1:v]setsar=1[e1];[2:v]setsar=1[e2];\
+         [u1][e1][u2][e2]concat=n=4:v=1:a=0";
     let export = export.to_str().unwrap();
     let crf18 = ["-c:v", "libx264", "-crf", "18", "-an"];
-    ffmpeg(
-        driver,
-        &[&["-i", export, "-filter_complex", joined], &crf18[..]].concat(),
-        &long,
-    );
+    let inputs = ["-i", export, "-i", export, "-filter_complex", joined];
+    ffmpeg(driver, &[&inputs[..], &crf18[..]].concat(), &long);
     let (code, found) = verify_json(&long);
     assert_eq!(code, Some(0), "{found}");
     assert_eq!(&found["payload"], payload);
     assert_eq!(found["frames_checked"], 250, "{found}");
+    // The export's 60 frames are frames 300–359 and 660–719 of the 720.
+    let parts = found["marked_parts"].as_array().unwrap();
+    let span = |p: &serde_json::Value| {
+        let frame = |k: &str| p[k].as_u64().unwrap();
+        (frame("first_frame"), frame("last_frame"))
+    };
+    assert_eq!(parts.len(), 2, "{found}");
+    let ((a0, a1), (b0, b1)) = (span(&parts[0]), span(&parts[1]));
+    assert!(a0 <= 359 && (300..660).contains(&a1), "{found}");
+    assert!((360..=719).contains(&b0) && b1 >= 660, "{found}");
+    assert!(parts.iter().all(|p| &p["payload"] == payload), "{found}");
 }
 
 /// `animate verify --json FILE`: the exit status and the watermark part of the report.

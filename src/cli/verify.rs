@@ -13,7 +13,8 @@ use super::progress::Progress;
 /// marker, the tool version and a random export id, protected by error correction and a 40-bit
 /// keyed check. It survives re-encoding, resizing, cropping and GIF conversion; a video's frames
 /// are combined (a video longer than 250 frames: 250 frames spread over it, decided as a whole
-/// and in parts of 25, so that a marked clip inside a longer video is found too). A watermark is
+/// and in parts of 25, so that a marked clip inside a longer video is found too; every part where
+/// it is found on its own is listed). A watermark is
 /// reported when the check passes, or, when the noise is too strong for the decoder, when a
 /// whole codeword (one of the 65536 export payloads of this version, or any payload a list
 /// search finds) matches the evidence far beyond chance; the chance of a false claim on a file
@@ -89,12 +90,31 @@ fn print_text(report: &Report) {
             match_scores(&m)
         );
     }
-    if let Some((first, last)) = report.found_in {
-        let _ = writeln!(
-            text,
-            "  found in frames {first}–{last}, a part of the video (the video as a whole did not \
-             carry enough of it)"
+    let parts = &report.marked_parts;
+    if !parts.is_empty() {
+        let listed: Vec<String> = parts
+            .iter()
+            .map(|m| match d.payload {
+                Some(p) if p == m.payload => format!("{}–{}", m.first, m.last),
+                _ => format!("{}–{} (payload {})", m.first, m.last, m.payload),
+            })
+            .collect();
+        let (listed, what) = (
+            listed.join(", "),
+            if parts.len() == 1 { "a part" } else { "parts" },
         );
+        let _ = if report.from_part {
+            writeln!(
+                text,
+                "  found in frames {listed}, {what} of the video (the video as a whole did not \
+                 carry enough of it)"
+            )
+        } else {
+            writeln!(
+                text,
+                "  also found in frames {listed}, {what} of the video, on their own"
+            )
+        };
     }
     let _ = writeln!(
         text,
@@ -171,7 +191,16 @@ fn to_json(args: &VerifyArgs, report: &Report) -> serde_json::Value {
                 "payload_threshold": m.payload_threshold,
             })),
             "frames_checked": d.frames,
-            "found_in_frames": report.found_in.map(|(first, last)| [first, last]),
+            "found_in_frames": report
+                .marked_parts
+                .first()
+                .filter(|_| report.from_part)
+                .map(|m| [m.first, m.last]),
+            "marked_parts": report.marked_parts.iter().map(|m| serde_json::json!({
+                "first_frame": m.first,
+                "last_frame": m.last,
+                "payload": m.payload.to_string(),
+            })).collect::<Vec<_>>(),
         },
         "metadata": report.provenance,
         "metadata_note": METADATA_CAVEAT,

@@ -45,7 +45,9 @@ pub use detect::{Detection, Detector, Evidence, Match, Scope, Search, WRONG_PAYL
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};
-pub use verify::{verify_file, verify_file_with_progress, Report, MAX_FRAMES, PART_FRAMES};
+pub use verify::{
+    verify_file, verify_file_with_progress, MarkedPart, Report, MAX_FRAMES, PART_FRAMES,
+};
 
 /// Detects the Sfumato watermark in one image.
 pub fn detect(img: &image::RgbImage) -> Detection {

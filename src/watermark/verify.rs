@@ -7,7 +7,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use super::xmp::Provenance;
-use super::{Detection, Detector, Evidence, Scope};
+use super::{Detection, Detector, Evidence, Payload, Scope};
 use crate::error::io_error;
 use crate::{media, Error, Result};
 
@@ -25,14 +25,30 @@ pub const PART_FRAMES: usize = 25;
 pub struct Report {
     /// "image" or "video".
     pub kind: &'static str,
-    /// The watermark decision: on all frames checked, or on the part named by `found_in`. Its
-    /// false-positive probability covers every decision made on the file.
+    /// The watermark decision: on all frames checked, or, when `from_part`, on the first of
+    /// `marked_parts`. Its false-positive probability covers every decision made on the file.
     pub detection: Detection,
-    /// The first and last frame (counted from 0) of the part of a long video the watermark was
-    /// found in, when the video as a whole did not carry enough of it.
-    pub found_in: Option<(u64, u64)>,
+    /// Whether `detection` is the first marked part's, the video as a whole not carrying enough
+    /// of the watermark.
+    pub from_part: bool,
+    /// Every stretch of a long video whose own decision found the watermark, in video order:
+    /// where a video that mixes marked clips and other footage is synthetic. Empty for an image
+    /// and for a video decided only as a whole.
+    pub marked_parts: Vec<MarkedPart>,
     /// Provenance metadata, if the file carries a Sfumato-style XMP packet.
     pub provenance: Option<Provenance>,
+}
+
+/// A stretch of a long video in which the watermark was found: consecutive parts whose
+/// decisions claimed the same payload, joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkedPart {
+    /// Its first sampled frame, counted from 0.
+    pub first: u64,
+    /// Its last sampled frame.
+    pub last: u64,
+    /// The payload found there.
+    pub payload: Payload,
 }
 
 /// Checks an image (PNG, JPEG, WebP) or a video (MP4/MOV H.264, GIF, folder of frames).
@@ -46,13 +62,12 @@ pub fn verify_file(path: &Path) -> Result<Report> {
 /// (a long video is read to its end, which takes a while): what a progress bar needs.
 pub fn verify_file_with_progress(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Report> {
     let detector = Detector::new();
-    let (kind, detection, found_in) = if is_still_image(path)? {
+    let (kind, decision) = if is_still_image(path)? {
         let img = media::load_portrait(path)?;
-        ("image", detector.detect(&img), None)
+        ("image", Decision::whole(detector.detect(&img)))
     } else {
         let parts = gather_parts(path, progress)?;
-        let (detection, found_in) = decide_video(&detector, &parts);
-        ("video", detection, found_in)
+        ("video", decide_video(&detector, &parts))
     };
     let provenance = media::read_xmp(path)
         .ok()
@@ -60,8 +75,9 @@ pub fn verify_file_with_progress(path: &Path, progress: &mut dyn FnMut(u64)) -> 
         .and_then(|x| Provenance::from_xmp(&x));
     Ok(Report {
         kind,
-        detection,
-        found_in,
+        detection: decision.detection,
+        from_part: decision.from_part,
+        marked_parts: decision.marked_parts,
         provenance,
     })
 }
@@ -152,13 +168,31 @@ fn add_in_order(parts: &mut Vec<Part>, frames: Vec<(u64, Evidence)>, per_part: u
     }
 }
 
+/// The decision on a file: the reported detection, and for a long video its marked parts.
+struct Decision {
+    detection: Detection,
+    from_part: bool,
+    marked_parts: Vec<MarkedPart>,
+}
+
+impl Decision {
+    /// A decision on the file as a whole, with no parts.
+    fn whole(detection: Detection) -> Self {
+        Decision {
+            detection,
+            from_part: false,
+            marked_parts: Vec::new(),
+        }
+    }
+}
+
 /// Decides on a video from its parts. One part gets the video's whole limit on false claims.
 /// Otherwise the parts together get half of it and each part an equal share of the other half;
-/// the whole's claim comes first, then that of the first part that claims.
-fn decide_video(detector: &Detector, parts: &[Part]) -> (Detection, Option<(u64, u64)>) {
+/// the whole's claim comes first, then that of the first part that claims. Every part that
+/// claims is listed.
+fn decide_video(detector: &Detector, parts: &[Part]) -> Decision {
     if let [only] = parts {
-        let whole = detector.decide(&only.evidence, Scope::Video { share: 1.0 });
-        return (whole, None);
+        return Decision::whole(detector.decide(&only.evidence, Scope::Video { share: 1.0 }));
     }
     let mut all = parts[0].evidence.clone();
     parts[1..].iter().for_each(|p| all.absorb(&p.evidence));
@@ -176,23 +210,48 @@ fn decide_video(detector: &Detector, parts: &[Part]) -> (Detection, Option<(u64,
             .map(|(d, _)| d.false_positive_probability)
             .sum::<f64>();
     let part_claim = each.iter().find(|(d, _)| d.payload.is_some());
-    let (chosen, found_in) = match part_claim {
-        Some((d, p)) if whole.payload.is_none() => (
+    let (chosen, from_part) = match part_claim {
+        Some((d, _)) if whole.payload.is_none() => (
             Detection {
                 frames: whole.frames,
                 ..*d
             },
-            Some((p.first, p.last)),
+            true,
         ),
-        _ => (whole, None),
+        _ => (whole, false),
     };
-    (
-        Detection {
+    Decision {
+        detection: Detection {
             false_positive_probability,
             ..chosen
         },
-        found_in,
-    )
+        from_part,
+        marked_parts: join_marked(
+            each.iter()
+                .map(|(d, p)| d.payload.map(|payload| (p.first, p.last, payload))),
+        ),
+    }
+}
+
+/// The marked stretches of a video from its parts' findings in video order (`None` where a part
+/// did not claim): consecutive parts with the same payload become one stretch.
+fn join_marked(found: impl Iterator<Item = Option<(u64, u64, Payload)>>) -> Vec<MarkedPart> {
+    let mut marked: Vec<MarkedPart> = Vec::new();
+    let mut joinable = false;
+    for part in found {
+        if let Some((first, last, payload)) = part {
+            match marked.last_mut() {
+                Some(m) if joinable && m.payload == payload => m.last = last,
+                _ => marked.push(MarkedPart {
+                    first,
+                    last,
+                    payload,
+                }),
+            }
+        }
+        joinable = part.is_some();
+    }
+    marked
 }
 
 /// Whether frame `index` of a video of `total` frames is one of the [`MAX_FRAMES`] spread
@@ -218,6 +277,28 @@ fn is_still_image(path: &Path) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consecutive_parts_with_one_payload_join_into_one_stretch() {
+        let (a, b) = (Payload(0x5301_0001), Payload(0x5301_0002));
+        let found = [
+            None,
+            Some((10, 19, a)),
+            Some((20, 29, a)),
+            None,
+            Some((40, 49, a)),
+            Some((50, 59, b)),
+        ];
+        let stretch = |first, last, payload| MarkedPart {
+            first,
+            last,
+            payload,
+        };
+        assert_eq!(
+            join_marked(found.into_iter()),
+            [stretch(10, 29, a), stretch(40, 49, a), stretch(50, 59, b)]
+        );
+    }
 
     #[test]
     fn sampled_frames_spread_evenly_over_the_whole_video() {
