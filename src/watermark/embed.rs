@@ -106,9 +106,14 @@ impl Marker {
         img.par_chunks_mut(BAND_ROWS * w * 3)
             .zip(&bands)
             .for_each(|(pixels, (field, _))| {
-                for (p, v) in pixels.chunks_exact_mut(3).zip(field) {
-                    let d = (gain * v.per_gain).clamp(-v.most, v.most);
-                    for c in p.iter_mut() {
+                // Each row's changes, once per channel, so that the pixels are one flat run of
+                // values that the compiler can vectorise.
+                let mut changes = vec![0.0f32; w * 3];
+                for (row, envelopes) in pixels.chunks_exact_mut(w * 3).zip(field.chunks(w)) {
+                    for (d, v) in changes.chunks_exact_mut(3).zip(envelopes) {
+                        d.fill((gain * v.per_gain).clamp(-v.most, v.most));
+                    }
+                    for (c, d) in row.iter_mut().zip(&changes) {
                         *c = to_level(*c as f32 + d);
                     }
                 }
