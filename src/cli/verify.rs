@@ -14,11 +14,11 @@ use super::progress::Progress;
 /// keyed check. It survives re-encoding, resizing, cropping and GIF conversion; a video's frames
 /// are combined (a video longer than 250 frames: 250 frames spread over it, decided as a whole
 /// and in parts of 25, so that a marked clip inside a longer video is found too; every part where
-/// it is found on its own is listed). A watermark is
-/// reported when the check passes, or, when the noise is too strong for the decoder, when a
-/// whole codeword (one of the 65536 export payloads of this version, or any payload a list
-/// search finds) matches the evidence far beyond chance; the chance of a false claim on a file
-/// never marked is printed with the result: at most 1e-6 for an image, 1e-9 for a whole video.
+/// it is found on its own is listed). A watermark is reported when the check passes, or, when
+/// the noise is too strong for the decoder, when a whole codeword (one of the 65536 export
+/// payloads of this version, or any payload a list search finds) matches the evidence far beyond
+/// chance; the chance of a false claim on a file never marked is printed with the result: at
+/// most 1e-6 for an image, 1e-9 for a whole video.
 ///
 /// Exit status: 0 watermark found (synthetic), 1 no watermark found, 2 file unreadable.
 #[derive(Args, Debug)]
