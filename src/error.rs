@@ -12,6 +12,10 @@ pub enum Error {
     /// The input was fine but the work failed (disk full, encoder error…). Exit code 1.
     #[error("{0}")]
     Failed(String),
+    /// A bug: the program panicked where it must not (see `pipeline::guard`). The message says
+    /// where and asks for a report. Exit code 70 (`EX_SOFTWARE`).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -25,11 +29,23 @@ impl Error {
         Error::Failed(format!("{}: {msg}", path.display()))
     }
 
-    /// The process exit code for this error: 2 for bad input or usage, 1 for a failure while working.
+    /// An internal error: `message` (a panic's) raised while `doing` something, phrased as one
+    /// line that asks for a report.
+    pub fn internal(doing: &str, message: &str) -> Self {
+        let message = message.replace('\n', " ");
+        Error::Internal(format!(
+            "internal error while {doing}: {message} — please report it with the output of \
+             `animate probe`"
+        ))
+    }
+
+    /// The process exit code for this error: 2 for bad input or usage, 1 for a failure while
+    /// working, 70 for a bug.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::BadInput(_) => 2,
             Error::Failed(_) => 1,
+            Error::Internal(_) => 70,
         }
     }
 }

@@ -9,6 +9,7 @@ mod verify;
 mod watermark;
 
 use clap::{Parser, Subcommand};
+use sfumato::pipeline::guard::guarded;
 
 /// Animate a portrait with the motion of a driving video of a talking face.
 #[derive(Parser, Debug)]
@@ -33,7 +34,8 @@ enum Command {
     Eval(eval::EvalArgs),
 }
 
-/// Prints `error: …` for a failed subcommand and returns its exit code (2 bad input, 1 failure).
+/// Prints `error: …` for a failed subcommand and returns its exit code (2 bad input, 1 failure,
+/// 70 internal error).
 fn report_error(e: &sfumato::Error) -> i32 {
     eprintln!("error: {e}");
     e.exit_code()
@@ -62,12 +64,27 @@ pub fn run() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    match cli.command {
+    quiet_panics();
+    let dispatch = || match cli.command {
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Keypoints(args)) => keypoints::run(&args),
         Some(Command::Verify(args)) => verify::run(args),
         Some(Command::Watermark(args)) => watermark::run(args),
         Some(Command::Eval(args)) => eval::run(&args),
         None => animate::run(&cli.animate),
+    };
+    // A panic the pipeline's per-frame guard did not catch: still one line, and no partial output.
+    guarded(|| "running the command".into(), dispatch).unwrap_or_else(|e| {
+        sfumato::media::remove_partial_outputs();
+        report_error(&e)
+    })
+}
+
+/// Panics are reported as one `internal error` line by the guards, so the default hook's
+/// message and backtrace are silenced — unless `RUST_BACKTRACE` asks for them (for us, when a
+/// report comes in).
+fn quiet_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
     }
 }

@@ -35,6 +35,14 @@ impl Preset {
         ("talk", Preset::Talk),
     ];
 
+    /// The preset's name, as `preset:NAME` takes it.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("?", |(n, _)| n)
+    }
+
     /// Parses a preset name (`idle`, `blink`, `nod`, `smile`, `talk`).
     pub fn from_name(name: &str) -> Result<Self> {
         Self::ALL

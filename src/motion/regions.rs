@@ -92,25 +92,48 @@ pub fn eye_distance(landmarks: &[[f32; 3]]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
 
-/// The mean vertical gap between the inner lips, in pixels (0 for a closed mouth).
+/// The mean gap between the inner lips along the face's vertical, in pixels (0 for a closed
+/// mouth, and for lips pressed past each other).
 pub fn mouth_opening(landmarks: &[[f32; 3]]) -> f32 {
     mean_gap(landmarks, LIPS_INNER_UPPER, LIPS_INNER_LOWER)
 }
 
 /// The mean gap between one eye's upper and lower lid points (e.g. [`RIGHT_EYE_UPPER`] and
-/// [`RIGHT_EYE_LOWER`]), in pixels (0 for a closed eye).
+/// [`RIGHT_EYE_LOWER`]) along the face's vertical, in pixels (0 for a closed eye, and for lids
+/// that cross).
 pub fn eye_opening(landmarks: &[[f32; 3]], upper: &[usize], lower: &[usize]) -> f32 {
     mean_gap(landmarks, upper, lower)
 }
 
-/// The mean (x, y) distance between paired points of two landmark lines.
-fn mean_gap(landmarks: &[[f32; 3]], a: &[usize], b: &[usize]) -> f32 {
-    let n = a.len().min(b.len()).max(1) as f32;
-    a.iter()
-        .zip(b)
+/// The unit vector in the image plane from the top of the forehead to the chin: the face's
+/// "down", which is the image's only for an upright head (`[0, 1]` for a degenerate face).
+pub fn face_down<P: AsRef<[f32]>>(landmarks: &[P]) -> [f32; 2] {
+    let (top, chin) = (landmarks[FOREHEAD_TOP].as_ref(), landmarks[CHIN].as_ref());
+    let d = [chin[0] - top[0], chin[1] - top[1]];
+    let len = d[0].hypot(d[1]);
+    if len.is_finite() && len > 1e-4 {
+        [d[0] / len, d[1] / len]
+    } else {
+        [0.0, 1.0]
+    }
+}
+
+/// Top of the forehead on the face oval.
+const FOREHEAD_TOP: usize = 10;
+/// Bottom of the chin on the face oval.
+const CHIN: usize = 152;
+
+/// The mean gap between paired points of an upper and a lower landmark line, measured along
+/// the face's vertical; a pair whose lower point lies above its upper one counts as closed.
+fn mean_gap(landmarks: &[[f32; 3]], upper: &[usize], lower: &[usize]) -> f32 {
+    let down = face_down(landmarks);
+    let n = upper.len().min(lower.len()).max(1) as f32;
+    upper
+        .iter()
+        .zip(lower)
         .map(|(&u, &l)| {
             let (p, q) = (landmarks[u], landmarks[l]);
-            ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt()
+            ((q[0] - p[0]) * down[0] + (q[1] - p[1]) * down[1]).max(0.0)
         })
         .sum::<f32>()
         / n

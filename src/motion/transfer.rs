@@ -1,7 +1,8 @@
 //! Driver motion measured against a reference frame, and its transfer onto the portrait.
 
 use super::linalg::{
-    axis_angle_from_rotation, fit_similarity, mul_vec, norm, rotation_from_axis_angle, Similarity,
+    axis_angle_from_rotation, fit_similarity, mul, mul_vec, norm, rotation_from_axis_angle,
+    transpose, Similarity,
 };
 use super::regions::{
     eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
@@ -230,10 +231,17 @@ impl MotionTransfer {
         self.apply(&DriverMotion::from_vec(&self.state))
     }
 
-    /// The portrait's landmarks moved by `motion`.
+    /// The portrait's landmarks moved by `motion`. The motion is the driver's relative to its
+    /// own reference head, carried into the portrait's head frame (`align`): a nod is a nod
+    /// of the portrait's head whether it is upright, tilted or lying on its side.
     pub fn apply(&self, motion: &DriverMotion) -> Vec<[f32; 3]> {
         let unit = self.align.scale * face_unit(&self.reference).unwrap_or(1.0);
-        let rot = rotation_from_axis_angle(motion.rotation);
+        let a = &self.align.rotation;
+        let rot = mul(
+            &mul(a, &rotation_from_axis_angle(motion.rotation)),
+            &transpose(a),
+        );
+        let translation = mul_vec(a, motion.translation);
         let scale = motion.log_scale.exp();
         let c = self.portrait_centre;
         self.portrait
@@ -243,7 +251,7 @@ impl MotionTransfer {
                 let e_p = mul_vec(&self.align.rotation, *e);
                 let local = [0, 1, 2].map(|k| p[k] + e_p[k] * unit - c[k]);
                 let r = mul_vec(&rot, local);
-                [0, 1, 2].map(|k| (c[k] + scale * r[k] + motion.translation[k] * unit) as f32)
+                [0, 1, 2].map(|k| (c[k] + scale * r[k] + translation[k] * unit) as f32)
             })
             .collect()
     }
@@ -278,8 +286,8 @@ fn soft_limit(v: [f64; 3], limit: f64) -> [f64; 3] {
 /// The driver frame whose pose and expression are closest to the portrait's: after removing
 /// in-plane position, rotation and scale (which a warp shows without trouble), the frame with
 /// the smallest landmark difference. Frames caught mid-blink are passed over (a portrait with
-/// narrow eyes would otherwise pick one, then stare wide-eyed and never blink). `None` when no
-/// frame has a face.
+/// narrow eyes would otherwise pick one, then stare wide-eyed and never blink), unless every
+/// frame looks so (eyes shut throughout). `None` when no frame has a face.
 pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -> Option<usize> {
     let openings: Vec<Option<f32>> = frames
         .iter()
@@ -304,10 +312,12 @@ pub fn pick_reference(portrait: &[[f32; 3]], frames: &[Option<Vec<[f32; 3]>>]) -
     };
     let from = flat(portrait);
     let weights = vec![1.0; from.len()];
+    // A driver whose every frame looks mid-blink (eyes shut throughout) still has a reference.
+    let open = (0..frames.len()).any(|i| frames[i].is_some() && !mid_blink(i));
     frames
         .iter()
         .enumerate()
-        .filter(|(i, _)| !mid_blink(*i))
+        .filter(|(i, _)| !open || !mid_blink(*i))
         .filter_map(|(i, f)| {
             let to = flat(f.as_deref()?);
             let sim = fit_similarity(&from, &to, &weights)?;

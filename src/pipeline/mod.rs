@@ -3,6 +3,7 @@
 //! rendering and encoding overlapped on separate threads.
 
 pub mod eval;
+pub mod guard;
 
 use crate::engine::tpsmm::{TpsmmEngine, TpsmmOptions};
 use crate::engine::warp::{Device, WarpEngine};
@@ -33,6 +34,16 @@ pub enum DriverSource {
         /// Frame rate of the clip.
         fps: u32,
     },
+}
+
+impl std::fmt::Display for DriverSource {
+    /// The driver as the user named it: its path, or `preset:NAME`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DriverSource::Video(path) => write!(f, "{}", path.display()),
+            DriverSource::Preset { preset, .. } => write!(f, "preset:{}", preset.name()),
+        }
+    }
 }
 
 impl DriverSource {
@@ -279,7 +290,8 @@ pub fn render(
                     })??),
                     DriverSource::Preset { .. } => None,
                 };
-                let target = motion.next(driver_face.as_deref());
+                let doing = || format!("rendering frame {index} of {}", job.driver);
+                let target = guard::guarded(doing, || motion.next(driver_face.as_deref()))?;
                 let face = driver_face.as_ref().map(|lm| Face {
                     score: 1.0,
                     bbox: [0.0; 4],
@@ -291,7 +303,10 @@ pub fn render(
                     driver_face: face.as_ref().filter(|_| driver.is_some()),
                     target_landmarks: &target,
                 };
-                let image = engine.render(&drive)?;
+                let image = guard::guarded(doing, || {
+                    inject_panic(index);
+                    engine.render(&drive)
+                })??;
                 let preview = preview
                     .wants_frames()
                     .then(|| PreviewFrame::for_drive(&drive));
@@ -324,6 +339,16 @@ pub fn render(
         gpu: engine.uses_gpu(),
         engine: engine.name(),
     })
+}
+
+/// Panics at frame `SFUMATO_PANIC_AT_FRAME` (debug builds only): how the tests reach the
+/// guard without a real bug.
+fn inject_panic(index: usize) {
+    #[cfg(debug_assertions)]
+    if std::env::var("SFUMATO_PANIC_AT_FRAME").is_ok_and(|v| v.parse() == Ok(index)) {
+        panic!("injected panic (SFUMATO_PANIC_AT_FRAME)");
+    }
+    let _ = index;
 }
 
 /// A frame as the engine made it, on its way to the marking thread.

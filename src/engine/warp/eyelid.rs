@@ -4,14 +4,19 @@
 //! slides down to the target lid line (the portrait's own lash line riding on its edge, darkened
 //! a little), and whatever of the eye is still open shows the portrait's eye unsquashed, its top
 //! hidden under the lid.
+//!
+//! All lid geometry is worked out in each eye's own frame ([`LocalFrame`]: x from the outer to
+//! the inner corner, y towards the chin), so a tilted head or a portrait lying on its side has
+//! the same "upper" and "lower" lids as an upright one.
 
-use super::field::{line_y_at, pixel_bounds, smoothstep};
+use super::field::{line_y_at, mix, pixel_bounds, smoothstep};
+use super::frame::LocalFrame;
 use super::grid::WarpGrid;
 use super::remap::bilinear;
 use crate::media::blend_over;
 use crate::motion::regions::{
-    eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
-    RIGHT_EYE_UPPER,
+    eye_distance, eye_opening, face_down, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER,
+    RIGHT_EYE_LOWER, RIGHT_EYE_UPPER,
 };
 use image::RgbImage;
 
@@ -63,14 +68,18 @@ pub struct EyelidFiller {
     eyes: Vec<PortraitEye>,
 }
 
-/// One of the portrait's eyes, in portrait pixels.
+/// One of the portrait's eyes: corners in portrait pixels, lids in the eye's frame.
 struct PortraitEye {
     indices: &'static EyeIndices,
     /// Outer and inner corner.
     corners: [[f32; 2]; 2],
-    /// Upper lid line, corner to corner.
+    /// The eye's frame in the portrait: origin at the outer corner, x towards the inner one.
+    frame: LocalFrame,
+    /// Distance from the outer to the inner corner: the inner corner's local x.
+    length: f32,
+    /// Upper lid line, corner to corner, in the eye's frame.
     upper: Vec<[f32; 2]>,
-    /// Lower lid line, corner to corner.
+    /// Lower lid line, corner to corner, in the eye's frame.
     lower: Vec<[f32; 2]>,
     /// Mean lid gap relative to the eye distance.
     opening: f32,
@@ -83,26 +92,34 @@ impl EyelidFiller {
     /// the warp.
     pub fn new(landmarks: &[[f32; 3]]) -> Self {
         let unit = eye_distance(landmarks).max(1.0);
+        let down = face_down(landmarks);
         let eyes = EYES
             .iter()
             .map(|idx| {
+                let corners = idx.corners.map(|i| [landmarks[i][0], landmarks[i][1]]);
+                let frame = LocalFrame::new(corners[0], corners[1], down);
                 let (upper, lower) = lid_lines(landmarks, idx);
-                let height = idx
-                    .upper
+                let local = |line: Vec<[f32; 2]>| -> Vec<[f32; 2]> {
+                    line.into_iter().map(|p| frame.to_local(p)).collect()
+                };
+                let (upper, lower) = (local(upper), local(lower));
+                let height = upper
                     .iter()
-                    .zip(idx.lower)
-                    .map(|(&u, &l)| landmarks[l][1] - landmarks[u][1])
+                    .zip(&lower)
+                    .map(|(u, l)| l[1] - u[1])
                     .fold(0.0, f32::max);
                 PortraitEye {
                     indices: idx,
-                    corners: idx.corners.map(|i| [landmarks[i][0], landmarks[i][1]]),
+                    corners,
+                    frame,
+                    length: frame.to_local(corners[1])[0],
                     upper,
                     lower,
                     opening: eye_opening(landmarks, idx.upper, idx.lower) / unit,
                     height,
                 }
             })
-            .filter(|e| e.height >= 2.0 && e.opening > 0.02)
+            .filter(|e| e.height >= 2.0 && e.opening > 0.02 && e.length >= 2.0)
             .collect();
         Self { eyes }
     }
@@ -144,16 +161,25 @@ impl PortraitEye {
         shut: f32,
     ) {
         let tc = self.indices.corners.map(|i| [target[i][0], target[i][1]]);
+        if (tc[1][0] - tc[0][0]).hypot(tc[1][1] - tc[0][1]) < 1.0 {
+            // An eye seen edge-on has no lid to draw.
+            return;
+        }
         // The eye moves with its corners; the lids move within it.
         let to_portrait = similarity(tc, self.corners);
         let to_output = similarity(self.corners, tc);
         let scale = to_portrait[0].hypot(to_portrait[3]);
         let (t_upper, t_lower) = lid_lines(target, self.indices);
-        let t_upper: Vec<[f32; 2]> = t_upper.iter().map(|&p| apply(&to_portrait, p)).collect();
-        let t_lower: Vec<[f32; 2]> = t_lower.iter().map(|&p| apply(&to_portrait, p)).collect();
+        let local = |line: Vec<[f32; 2]>| -> Vec<[f32; 2]> {
+            line.into_iter()
+                .map(|p| self.frame.to_local(apply(&to_portrait, p)))
+                .collect()
+        };
+        let (t_upper, t_lower) = (local(t_upper), local(t_lower));
         let band = LID_BAND * self.height;
         // Soft edges one output pixel wide, in portrait pixels.
         let edge = scale.max(0.25);
+        let image = |l: [f32; 2]| self.frame.to_image(l);
 
         let corners_out: Vec<[f32; 2]> = self
             .upper
@@ -161,34 +187,32 @@ impl PortraitEye {
             .map(|p| [p[0], p[1] - band])
             .chain(self.lower.iter().copied())
             .chain(t_lower.iter().copied())
-            .map(|p| apply(&to_output, p))
+            .map(|l| apply(&to_output, image(l)))
             .collect();
         let (x0, y0, x1, y1) = pixel_bounds(&corners_out, 2.0, out.dimensions());
-        let (left, right) = (
-            self.corners[0][0].min(self.corners[1][0]),
-            self.corners[0][0].max(self.corners[1][0]),
-        );
         let raw = portrait.as_raw();
         let (pw, ph) = portrait.dimensions();
         for y in y0..y1 {
             for x in x0..x1 {
                 let p = apply(&to_portrait, [x as f32, y as f32]);
-                if p[0] <= left || p[0] >= right {
+                let l = self.frame.to_local(p);
+                if l[0] <= 0.0 || l[0] >= self.length {
                     continue;
                 }
                 // 0 at either corner, 1 in the middle of the eye.
-                let across = (1.0 - (2.0 * (p[0] - left) / (right - left) - 1.0).abs()).max(0.0);
-                let up = line_y_at(&self.upper, p[0]);
-                let low = line_y_at(&self.lower, p[0]);
-                let bottom = line_y_at(&t_lower, p[0]).min(low);
-                let seam = line_y_at(&t_upper, p[0]).clamp(up, bottom);
+                let across = (1.0 - (2.0 * l[0] / self.length - 1.0).abs()).max(0.0);
+                let up = line_y_at(&self.upper, l[0]);
+                // Lids that touch or cross in the portrait leave no opening to cover.
+                let low = line_y_at(&self.lower, l[0]).max(up);
+                let bottom = line_y_at(&t_lower, l[0]).min(low).max(up);
+                let seam = line_y_at(&t_upper, l[0]).clamp(up, bottom);
                 let seam = seam + shut * (bottom - seam);
                 let (top, floor) = (up - band, low + LOWER_BAND * band);
-                if p[1] < top || p[1] > floor {
+                if l[1] < top || l[1] > floor {
                     continue;
                 }
                 // Towards the corners the lid slides fade into the warp.
-                let weight = if p[1] < up || p[1] > low {
+                let weight = if l[1] < up || l[1] > low {
                     smoothstep(0.0, 0.3, across)
                 } else {
                     1.0
@@ -203,30 +227,30 @@ impl PortraitEye {
                 // Where the warp takes the far end of a lid slide from: the slide starts there,
                 // so it joins the warped picture without a seam.
                 let warped = |y: f32| {
-                    let q = apply(&to_output, [p[0], y]);
+                    let q = apply(&to_output, image([l[0], y]));
                     grid.sample(q[0], q[1])
                 };
                 // The upper lid: skin from `top` (as the warp shows it) to just above the lash
                 // line, stretched down to the seam, where a faint lash line darkens it.
                 let upper_lid = || {
                     let lash_line = up - LASH_MARGIN * self.height;
-                    let t = ((p[1] - top) / (seam - top).max(1e-3)).min(1.0);
+                    let t = ((l[1] - top) / (seam - top).max(1e-3)).min(1.0);
                     let lash = LASH_DARKENING
-                        * (-((seam - p[1]).max(0.0) / (0.12 * self.height).max(edge)).powi(2))
+                        * (-((seam - l[1]).max(0.0) / (0.12 * self.height).max(edge)).powi(2))
                             .exp()
                         * smoothstep(0.0, 0.4, across);
-                    sample(lerp(warped(top), [p[0], lash_line], t)).map(|c| c * (1.0 - lash))
+                    sample(lerp(warped(top), image([l[0], lash_line]), t)).map(|c| c * (1.0 - lash))
                 };
                 // The lower lid: skin from just below its lash line to `floor` (as the warp
                 // shows it), stretched up to the target lower lid.
                 let lower_lid = || {
                     let lash_line = low + LASH_MARGIN * self.height;
-                    let t = ((p[1] - bottom) / (floor - bottom).max(1e-3)).max(0.0);
-                    sample(lerp([p[0], lash_line], warped(floor), t))
+                    let t = ((l[1] - bottom) / (floor - bottom).max(1e-3)).max(0.0);
+                    sample(lerp(image([l[0], lash_line]), warped(floor), t))
                 };
                 // Between the lids: the portrait's eye, unsquashed; edges anti-aliased.
-                let covered = 1.0 - smoothstep(seam - 0.5 * edge, seam + 0.5 * edge, p[1]);
-                let below = smoothstep(bottom - 0.5 * edge, bottom + 0.5 * edge, p[1]);
+                let covered = 1.0 - smoothstep(seam - 0.5 * edge, seam + 0.5 * edge, l[1]);
+                let below = smoothstep(bottom - 0.5 * edge, bottom + 0.5 * edge, l[1]);
                 let colour = if seam >= bottom {
                     // Shut: the lids meet at the seam.
                     mix(upper_lid(), lower_lid(), below)
@@ -276,10 +300,6 @@ fn similarity(from: [[f32; 2]; 2], to: [[f32; 2]; 2]) -> [f32; 6] {
         e,
         to[0][1] - d * from[0][0] - e * from[0][1],
     ]
-}
-
-fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
-    [0, 1, 2].map(|c| a[c] + t * (b[c] - a[c]))
 }
 
 fn apply(m: &[f32; 6], p: [f32; 2]) -> [f32; 2] {

@@ -6,7 +6,7 @@ use super::grid::WarpGrid;
 use super::layers::Layers;
 use super::rbf::GaussianRbf;
 use crate::motion::regions::{
-    eye_distance, EYE_CORNERS, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_INNER,
+    eye_distance, face_down, EYE_CORNERS, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LIPS_INNER,
     LIPS_INNER_LOWER, LIPS_INNER_UPPER, LIPS_OUTER, RIGHT_EYE_LOWER, RIGHT_EYE_UPPER, RIGID,
 };
 use rayon::prelude::*;
@@ -125,6 +125,8 @@ impl WarpField {
             [0, 1].map(|k| FACE_OVAL.iter().map(|&i| pts[i][k]).sum::<f32>() / n)
         };
         let (ct, cs) = (centre(target), centre(&self.source));
+        // The jaw is the lower half of the oval in the face's own frame.
+        let down = face_down(&self.source);
         let out = |p: [f32; 2], c: [f32; 2]| {
             let d = [p[0] - c[0], p[1] - c[1]];
             let len = d[0].hypot(d[1]).max(1e-3);
@@ -132,7 +134,10 @@ impl WarpField {
         };
         FACE_OVAL
             .iter()
-            .filter(|&&i| self.source[i][1] > cs[1])
+            .filter(|&&i| {
+                let d = [self.source[i][0] - cs[0], self.source[i][1] - cs[1]];
+                d[0] * down[0] + d[1] * down[1] > 0.0
+            })
             .map(|&i| (out(target[i], ct), out(self.source[i], cs)))
             .collect()
     }
@@ -181,6 +186,11 @@ pub(super) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
 }
 
 /// The height of a polyline (points ordered along x, either way) at `x`, by linear
+/// The colour `t` of the way from `a` to `b`.
+pub(super) fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
+    [0, 1, 2].map(|c| a[c] + t * (b[c] - a[c]))
+}
+
 /// interpolation; its mean height where `x` lies beyond both ends.
 pub(super) fn line_y_at(line: &[[f32; 2]], x: f32) -> f32 {
     let k = line
@@ -276,10 +286,11 @@ fn unfold(grid: &mut WarpGrid) {
             }
         }
         for (k, t) in touched.iter().enumerate() {
-            if !t {
+            let (i, j) = (k % grid.cols, k / grid.cols);
+            // The left, top and right frame edges stay still.
+            if !t || i == 0 || j == 0 || i == grid.cols - 1 {
                 continue;
             }
-            let (i, j) = (k % grid.cols, k / grid.cols);
             let mut sum = [0.0f32; 2];
             let mut n = 0.0;
             for b in j.saturating_sub(1)..(j + 2).min(grid.rows) {

@@ -9,7 +9,7 @@
 //! carries it (more hair and neck move along) instead of squeezing it into a thin streak.
 
 use super::field::{fit_affine, smoothstep};
-use crate::motion::regions::{FACE_OVAL, RIGID};
+use crate::motion::regions::{face_down, FACE_OVAL, RIGID};
 
 /// Band length over displacement, for every fade (see the module doc).
 const FOLD_MARGIN: f32 = 2.2;
@@ -35,6 +35,9 @@ pub(super) struct Layers {
     affine: [f32; 6],
     /// Centre of the target face oval.
     centre: [f32; 2],
+    /// The target face's "down" (forehead to chin): above, below and beside are the face's,
+    /// not the image's, so a tilted or sideways head keeps its hair above and neck below.
+    down: [f32; 2],
     /// Inverse covariance of the target oval, for its elliptic radius.
     inv_cov: [f32; 3],
     /// Mean elliptic radius of the oval points (so the oval sits at radius 1).
@@ -98,6 +101,7 @@ impl Layers {
         let mut me = Self {
             affine,
             centre,
+            down: face_down(target),
             inv_cov: [syy / det, -sxy / det, sxx / det],
             oval_norm: 1.0,
             radius_px,
@@ -132,8 +136,15 @@ impl Layers {
         me.neck_falloff = NECK_FALLOFF.max(needed);
         let body = me.body_shift[0].hypot(me.body_shift[1]);
         me.body_band = me.body_band.max(FOLD_MARGIN * body);
-        // Wide enough to absorb the motion, but never reaching into the face itself.
-        let largest = head_shift[0].hypot(head_shift[1]).max(body);
+        // Wide enough to absorb the motion, but never reaching into the face itself (a face
+        // at an edge keeps a short fade there; the fold repair relaxes what folds).
+        let largest = oval
+            .iter()
+            .map(|&p| {
+                let d = me.head_shift(p);
+                d[0].hypot(d[1])
+            })
+            .fold(body, f32::max);
         let wanted = (FOLD_MARGIN * largest).max(0.06 * width.min(height) as f32);
         let fold =
             |f: fn(f32, f32) -> f32, init: f32, k: usize| oval.iter().map(|p| p[k]).fold(init, f);
@@ -162,6 +173,13 @@ impl Layers {
             / self.oval_norm
     }
 
+    /// `q` relative to the oval's centre in the face's frame: across the face, and down it.
+    fn in_face_frame(&self, q: [f32; 2]) -> [f32; 2] {
+        let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
+        let [x, y] = self.down;
+        [dx * y - dy * x, dx * x + dy * y]
+    }
+
     /// The head's backward displacement at `q`, unweighted.
     fn head_shift(&self, q: [f32; 2]) -> [f32; 2] {
         let [a, b, c, d, e, f] = self.affine;
@@ -176,8 +194,8 @@ impl Layers {
     /// body takes over).
     fn head_weight(&self, q: [f32; 2]) -> f32 {
         let rho = self.radius(q);
-        let (dx, dy) = (q[0] - self.centre[0], q[1] - self.centre[1]);
-        let vertical = dy / dx.hypot(dy).max(1e-6);
+        let [along, down] = self.in_face_frame(q);
+        let vertical = down / along.hypot(down).max(1e-6);
         let (above, below) = ((-vertical).max(0.0), vertical.max(0.0));
         let falloff = self.head_falloff
             + above * above * (self.hair_falloff - self.head_falloff)
@@ -191,9 +209,9 @@ impl Layers {
     fn body_weight(&self, q: [f32; 2]) -> f32 {
         let r = self.radius_px;
         let head = 1.0 - smoothstep(1.1, 1.1 + self.body_band / r, self.radius(q));
-        let dy = q[1] - self.centre[1];
+        let [along, dy] = self.in_face_frame(q);
         let half_width = r * (1.0 + 1.5 * smoothstep(0.8 * r, 2.5 * r, dy));
-        let outside = (q[0] - self.centre[0]).abs() - half_width;
+        let outside = along.abs() - half_width;
         let torso = (1.0 - smoothstep(0.0, self.body_band, outside))
             * (1.0 - smoothstep(0.0, self.body_band, -dy));
         head.max(torso)

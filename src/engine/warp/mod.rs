@@ -8,6 +8,7 @@
 
 mod eyelid;
 mod field;
+mod frame;
 mod gpu;
 mod grid;
 mod layers;

@@ -3,16 +3,26 @@
 //! driver's own, warped into place and colour-matched to the portrait, or a shaded dark cavity
 //! when the driver shows none (presets, closed driver mouth).
 
-use super::field::{fit_affine, line_y_at, pixel_bounds, smoothstep};
+use super::field::{fit_affine, line_y_at, mix, pixel_bounds, smoothstep};
+use super::frame::LocalFrame;
 use super::remap::bilinear;
 use crate::media::blend_over;
 use crate::motion::regions::{
-    eye_distance, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
+    eye_distance, face_down, mouth_opening, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER,
 };
 use image::RgbImage;
 
 /// Cheek and forehead landmarks whose colour stands for the skin tone.
 const SKIN: [usize; 5] = [50, 280, 187, 411, 151];
+
+/// Width of the inner lip surface, relative to the mouth opening.
+const RIM: f32 = 0.22;
+
+/// Height of the upper teeth showing in an open mouth, relative to the eye distance.
+const TEETH: f32 = 0.07;
+
+/// How much darker the inner lip surface is than the lips outside.
+const LIP_SHADE: f32 = 0.7;
 
 /// The colour of a mouth cavity before shading (a dark red).
 const CAVITY: [f32; 3] = [150.0, 45.0, 50.0];
@@ -70,7 +80,7 @@ impl MouthFiller {
                     // Brightness relative to the driver's skin carries over to the portrait's.
                     exposure: luma(self.skin) / skin,
                     cavity: self.cavity(),
-                    teeth: [0, 1, 2].map(|c| 0.4 * self.skin[c] + 0.6 * 235.0),
+                    teeth: self.teeth(),
                 }
             }
             None => Interior::Cavity {
@@ -82,22 +92,50 @@ impl MouthFiller {
             idx.iter().map(|&i| [target[i][0], target[i][1]]).collect()
         };
         let (upper, lower) = (lip(LIPS_INNER_UPPER), lip(LIPS_INNER_LOWER));
-        let (x0, y0, x1, y1) = pixel_bounds(&poly, 0.0, out.dimensions());
+        // Depth in the opening is measured in the mouth's own frame (corner to corner, towards
+        // the chin), so a tilted head shades its mouth like an upright one.
+        let corner = |i: usize| [target[i][0], target[i][1]];
+        let frame = LocalFrame::new(
+            corner(LIPS_INNER[0]),
+            corner(LIPS_INNER[LIPS_INNER.len() / 2]),
+            face_down(target),
+        );
+        let local = |line: &[[f32; 2]]| -> Vec<[f32; 2]> {
+            line.iter().map(|&p| frame.to_local(p)).collect()
+        };
+        let (upper, lower) = (local(&upper), local(&lower));
+        let length = upper
+            .iter()
+            .chain(&lower)
+            .map(|p| p[0])
+            .fold(0.0f32, f32::max)
+            .max(1.0);
+        // The inner lip surface: a band inside the outline where the lips' own colour turns
+        // into the cavity, which also softens the edge.
+        let rim = (RIM * mouth_opening(target)).clamp(1.0, 6.0);
+        let teeth = TEETH * unit;
+        let (x0, y0, x1, y1) = pixel_bounds(&poly, 1.0, out.dimensions());
         for y in y0..y1 {
             for x in x0..x1 {
                 let q = [x as f32, y as f32];
                 let (inside, dist) = inside_and_distance(&poly, q);
-                let cover = if inside {
-                    (0.5 + dist).min(1.0)
-                } else {
-                    (0.5 - dist).max(0.0)
-                };
-                let alpha = cover * strength;
+                let d = if inside { dist } else { -dist };
+                let alpha = smoothstep(-0.7, 0.3 + 0.4 * rim, d) * strength;
                 if alpha <= 0.0 {
                     continue;
                 }
-                let colour = interior.colour(q, if inside { dist } else { 0.0 });
-                let colour = self.shade(colour, opening_depth(&upper, &lower, q));
+                let l = frame.to_local(q);
+                let colour = interior.colour(q, d.max(0.0));
+                let colour = self.shade(colour, opening_depth(&upper, &lower, l));
+                let colour = match interior {
+                    Interior::Cavity { .. } => self.upper_teeth(colour, &upper, &lower, l, teeth),
+                    Interior::Driver { .. } => colour,
+                };
+                // Mouth corners sit deeper in shadow.
+                let corner = (l[0].min(length - l[0]) / length).max(0.0);
+                let colour = colour.map(|c| c * (0.7 + 0.3 * smoothstep(0.0, 0.2, corner)));
+                let lip = self.lips.map(|c| LIP_SHADE * c);
+                let colour = mix(lip, colour, smoothstep(0.0, rim, d));
                 blend_over(out.get_pixel_mut(x, y), colour, alpha);
             }
         }
@@ -115,6 +153,32 @@ impl MouthFiller {
             let own = colour[c] * shadow;
             own + tongue * (0.7 * self.lips[c] - own).max(0.0)
         })
+    }
+
+    /// The painted cavity with the upper teeth showing under the upper lip, as they do in
+    /// speech: a band `height` pixels tall (at most half the opening), in the shadow of the
+    /// lip at its top, fading out towards the corners. `l` is the pixel in the mouth's frame.
+    fn upper_teeth(
+        &self,
+        colour: [f32; 3],
+        upper: &[[f32; 2]],
+        lower: &[[f32; 2]],
+        l: [f32; 2],
+        height: f32,
+    ) -> [f32; 3] {
+        let (top, bottom) = (line_y_at(upper, l[0]), line_y_at(lower, l[0]));
+        let height = height.min(0.5 * (bottom - top)).max(0.0);
+        let below = l[1] - top;
+        let (first, last) = (upper[0][0], upper[upper.len() - 1][0]);
+        let across = ((l[0] - first).min(last - l[0]) / (last - first).max(1.0)).max(0.0);
+        let cover = (1.0 - smoothstep(0.4 * height, height, below)) * smoothstep(0.08, 0.3, across);
+        let lit = 0.75 + 0.25 * smoothstep(0.0, 0.4 * height, below);
+        mix(colour, self.teeth().map(|c| c * lit), 0.75 * cover)
+    }
+
+    /// The portrait's teeth colour: off-white tinted by its skin (and so its light).
+    fn teeth(&self) -> [f32; 3] {
+        [0, 1, 2].map(|c| 0.55 * self.skin[c] + 0.45 * 225.0)
     }
 
     /// The portrait's mouth-cavity colour: a dark red tinted by its lips.
@@ -172,8 +236,8 @@ impl Interior<'_> {
 }
 
 /// How deep `q` lies in the mouth opening between the `upper` and `lower` inner-lip lines
-/// (each from corner to corner): 0 on the upper lip, 1 on the lower, by linear interpolation
-/// along x.
+/// (each from corner to corner, all in the mouth's frame): 0 on the upper lip, 1 on the lower,
+/// by linear interpolation along the frame's x.
 fn opening_depth(upper: &[[f32; 2]], lower: &[[f32; 2]], q: [f32; 2]) -> f32 {
     let (top, bottom) = (line_y_at(upper, q[0]), line_y_at(lower, q[0]));
     ((q[1] - top) / (bottom - top).max(1.0)).clamp(0.0, 1.0)
