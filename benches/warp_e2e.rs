@@ -6,7 +6,8 @@
 //! Prints, per size, the whole job's frames per second and the two passes separately (driver
 //! tracking; decode + motion + warp + encode), plus the warp alone, with the load average.
 
-use sfumato::engine::warp::{Device, WarpEngine};
+use sfumato::engine::warp::{WarpEngine, WarpOptions};
+use sfumato::engine::Device;
 use sfumato::engine::{DriveFrame, Engine};
 use sfumato::keypoints::FaceMesh;
 use sfumato::motion::{MotionConfig, MotionTransfer};
@@ -52,7 +53,10 @@ fn main() {
             driver: DriverSource::Video(driver.clone()),
             output: Some(dir.path().join(format!("out_{size}.mp4"))),
             max_size: None,
-            engine: EngineChoice::Warp(Device::Cpu),
+            engine: EngineChoice::Warp(WarpOptions {
+                device: Device::Cpu,
+                ..WarpOptions::default()
+            }),
             motion: MotionConfig::default(),
             reference: None,
             force: true,
@@ -92,7 +96,7 @@ fn main() {
                 .render(&DriveFrame {
                     index,
                     driver: &prepared.image,
-                    driver_face: None,
+                    driver_landmarks: None,
                     target_landmarks: &target,
                 })
                 .expect("warp");

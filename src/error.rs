@@ -9,6 +9,22 @@ pub enum Error {
     /// The message says what is wrong and, where possible, how to fix it. Exit code 2.
     #[error("{0}")]
     BadInput(String),
+    /// A setting of the request is out of range or does not fit the inputs. `setting` is the
+    /// library's name for it (a field of the options struct, such as `max_size`); the CLI shows
+    /// it as the flag that sets it. Exit code 2.
+    #[error("{setting}{}: {problem}", if value.is_empty() { "" } else { " " }.to_owned() + value)]
+    Setting {
+        /// The option's field name, e.g. `motion_scale`.
+        setting: &'static str,
+        /// The value given, as text (empty for an on/off option).
+        value: String,
+        /// What is wrong and what would be accepted.
+        problem: String,
+    },
+    /// The output path exists and the request does not allow replacing it (the `force` option
+    /// of an output spec or job). Exit code 2.
+    #[error("{}: already exists; allow overwriting it or choose another output path", .0.display())]
+    OutputExists(PathBuf),
     /// The input was fine but the work failed (disk full, encoder error…). Exit code 1.
     #[error("{0}")]
     Failed(String),
@@ -22,6 +38,19 @@ impl Error {
     /// A bad-input error about `path`, phrased "PATH: MESSAGE".
     pub fn bad_input(path: &Path, msg: impl std::fmt::Display) -> Self {
         Error::BadInput(format!("{}: {msg}", path.display()))
+    }
+
+    /// A [`Error::Setting`] error: `setting` has `value`, which `problem` explains.
+    pub fn setting(
+        setting: &'static str,
+        value: impl std::fmt::Display,
+        problem: impl Into<String>,
+    ) -> Self {
+        Error::Setting {
+            setting,
+            value: value.to_string(),
+            problem: problem.into(),
+        }
     }
 
     /// A failure while working on `path`, phrased "PATH: MESSAGE".
@@ -43,7 +72,7 @@ impl Error {
     /// working, 70 for a bug.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::BadInput(_) => 2,
+            Error::BadInput(_) | Error::Setting { .. } | Error::OutputExists(_) => 2,
             Error::Failed(_) => 1,
             Error::Internal(_) => 70,
         }

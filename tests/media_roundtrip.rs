@@ -239,7 +239,10 @@ fn outputs_are_atomic_and_never_clobber() {
         .err()
         .unwrap();
     assert_eq!(err.exit_code(), 2);
-    assert!(err.to_string().contains("--force"), "{err}");
+    assert!(
+        matches!(err, sfumato::Error::OutputExists(ref p) if p == &out),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
     let mut spec = OutputSpec::new(&out, fps, 512, 512);
     spec.force = true;

@@ -5,7 +5,8 @@
 mod common;
 
 use common::example;
-use sfumato::engine::warp::Device;
+use sfumato::engine::warp::WarpOptions;
+use sfumato::engine::Device;
 use sfumato::motion::MotionConfig;
 use sfumato::pipeline::{self, DriverSource, EngineChoice, Job, Stage};
 use sfumato::preview::FrameSender;
@@ -17,7 +18,10 @@ fn job(output: PathBuf) -> Job {
         driver: DriverSource::Video(example("driver_talk.mp4")),
         output: Some(output),
         max_size: Some(160),
-        engine: EngineChoice::Warp(Device::Cpu),
+        engine: EngineChoice::Warp(WarpOptions {
+            device: Device::Cpu,
+            ..WarpOptions::default()
+        }),
         motion: MotionConfig::default(),
         reference: None,
         force: false,

@@ -89,7 +89,7 @@ fn preview_only_without_display_is_refused() {
     assert_eq!(printed(&stdout, "NOTICE "), Vec::<&str>::new(), "{stdout}");
     let result = printed(&stdout, "RESULT ");
     assert!(
-        result[0].starts_with("error: --preview-only needs a window, but there is no display"),
+        result[0].starts_with("error: preview_only: needs a window, but there is no display"),
         "{stdout}"
     );
 }

@@ -8,7 +8,7 @@ use candle_core::{safetensors, Device, Tensor};
 use image::RgbImage;
 use sfumato::engine::tpsmm::{Config, CropMode, Mode, Tpsmm, TpsmmEngine, TpsmmOptions};
 use sfumato::engine::{DriveFrame, Engine};
-use sfumato::keypoints::{largest_face, Face, FaceMesh};
+use sfumato::keypoints::{largest_face, FaceMesh};
 use sfumato::Error;
 use std::path::{Path, PathBuf};
 
@@ -25,11 +25,15 @@ fn png(path: PathBuf) -> RgbImage {
     image::open(path).unwrap().to_rgb8()
 }
 
-fn frame<'a>(index: usize, driver: &'a RgbImage, face: Option<&'a Face>) -> DriveFrame<'a> {
+fn frame<'a>(
+    index: usize,
+    driver: &'a RgbImage,
+    landmarks: Option<&'a [[f32; 3]]>,
+) -> DriveFrame<'a> {
     DriveFrame {
         index,
         driver,
-        driver_face: face,
+        driver_landmarks: landmarks,
         target_landmarks: &[],
     }
 }
@@ -99,11 +103,16 @@ fn face_crop_animates_only_around_the_face() {
         ..TpsmmOptions::new("unused")
     };
     let mut engine =
-        TpsmmEngine::with_model(small_model(&dir), &portrait, Some(face), &opts).unwrap();
+        TpsmmEngine::with_model(small_model(&dir), &portrait, Some(&face.landmarks), &opts)
+            .unwrap();
     let driver = png(dir.join("driving_1.png"));
     let driver_faces = mesh.detect_faces(&driver).unwrap();
     let out = engine
-        .render(&frame(0, &driver, driver_faces.first()))
+        .render(&frame(
+            0,
+            &driver,
+            driver_faces.first().map(|f| f.landmarks.as_slice()),
+        ))
         .unwrap();
     assert_eq!(out.dimensions(), portrait.dimensions());
     if let Some(path) = std::env::var_os("SFUMATO_TEST_OUT") {
@@ -133,12 +142,13 @@ fn face_crop_animates_only_around_the_face() {
         "face region unchanged: mean diff {}",
         inside / n
     );
-    // No face in the portrait: face crop is refused with a hint.
+    // No face in the portrait: the face crop is refused as a setting, with the way out.
     let err = TpsmmEngine::with_model(small_model(&dir), &portrait, None, &opts)
         .err()
         .unwrap();
     assert!(
-        matches!(err, Error::BadInput(ref m) if m.contains("--crop none")),
+        matches!(err, Error::Setting { setting: "crop", ref problem, .. }
+            if problem.contains("crop none")),
         "{err}"
     );
 }
@@ -169,7 +179,7 @@ fn bad_checkpoints_are_bad_input_naming_what_is_missing() {
     .unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(
-        err.to_string().contains("shape mismatch") && err.to_string().contains("--config"),
+        err.to_string().contains("shape mismatch") && err.to_string().contains("another config"),
         "{err}"
     );
     // A safetensors file lacking a network says which.

@@ -7,7 +7,8 @@
 mod common;
 
 use image::RgbImage;
-use sfumato::engine::warp::{remap, Device, GpuRemap, WarpEngine, WarpField, MIN_JACOBIAN};
+use sfumato::engine::warp::{remap, GpuRemap, WarpEngine, WarpField, MIN_JACOBIAN};
+use sfumato::engine::Device;
 use sfumato::engine::{DriveFrame, Engine};
 use sfumato::keypoints::Face;
 use sfumato::motion::preset::Preset;
@@ -231,7 +232,7 @@ fn render(engine: &mut WarpEngine, f: &Fixture, target: &[[f32; 3]]) -> RgbImage
         .render(&DriveFrame {
             index: 0,
             driver: &f.image,
-            driver_face: None,
+            driver_landmarks: None,
             target_landmarks: target,
         })
         .unwrap()

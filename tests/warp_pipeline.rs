@@ -3,7 +3,8 @@
 
 mod common;
 
-use sfumato::engine::warp::Device;
+use sfumato::engine::warp::WarpOptions;
+use sfumato::engine::Device;
 use sfumato::keypoints::{FaceMesh, FaceTracker};
 use sfumato::motion::preset::Preset;
 use sfumato::motion::MotionConfig;
@@ -18,7 +19,10 @@ fn job(portrait: &Path, driver: DriverSource, output: PathBuf, max_size: Option<
         driver,
         output: Some(output),
         max_size,
-        engine: EngineChoice::Warp(Device::Cpu),
+        engine: EngineChoice::Warp(WarpOptions {
+            device: Device::Cpu,
+            ..WarpOptions::default()
+        }),
         motion: MotionConfig::default(),
         reference: None,
         force: false,
@@ -80,6 +84,55 @@ fn unknown_preset_and_missing_driver_are_usage_errors() {
         assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
+}
+
+#[test]
+fn rejected_settings_are_named_by_their_flags_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let portrait = dir.path().join("p.png");
+    image::RgbImage::new(64, 64).save(&portrait).unwrap();
+    let existing = dir.path().join("taken.mp4");
+    std::fs::write(&existing, b"keep").unwrap();
+    let out = dir.path().join("out.mp4");
+    let out = out.to_str().unwrap();
+    let cases: [(&[&str], String); 5] = [
+        (
+            &["--motion-scale", "9", "-o", out],
+            "error: --motion-scale 9: must be between 0 and 5".into(),
+        ),
+        (
+            &["--max-rotation", "0", "-o", out],
+            "error: --max-rotation 0: must be between 1 and 90".into(),
+        ),
+        (
+            &["--smoothing", "2", "-o", out],
+            "error: --smoothing 2: must be between 0 and 1".into(),
+        ),
+        (
+            &["--duration", "700", "-o", out],
+            "error: --duration 700: must be between 0 and 600".into(),
+        ),
+        (
+            &["-o", existing.to_str().unwrap()],
+            format!(
+                "error: {}: already exists; pass --force",
+                existing.display()
+            ),
+        ),
+    ];
+    for (args, want) in cases {
+        let run = Command::new(common::animate_bin())
+            .arg(&portrait)
+            .args(["--driver", "preset:nod"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&want), "{args:?}: {stderr}");
+    }
+    assert_eq!(std::fs::read(&existing).unwrap(), b"keep");
+    assert!(!Path::new(out).exists());
 }
 
 #[test]

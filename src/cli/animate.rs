@@ -1,13 +1,12 @@
 //! The main command, `animate PORTRAIT --driver VIDEO|preset:NAME [-o OUT]`: a thin layer over
 //! [`sfumato::pipeline`].
 
+use super::engine::EngineArgs;
+use super::motion::MotionArgs;
+use super::preview::PreviewArgs;
 use super::progress::Progress;
-use clap::ValueEnum;
-use sfumato::engine::tpsmm::{CropMode, Mode, TpsmmOptions};
-use sfumato::engine::warp::Device;
-use sfumato::motion::MotionConfig;
-use sfumato::pipeline::{self, DriverSource, EngineChoice, Job, Stage};
-use sfumato::preview::{self, PreviewArgs, PreviewHooks, PreviewMode};
+use sfumato::pipeline::{self, DriverSource, Job, Stage};
+use sfumato::preview::{self, PreviewHooks, PreviewMode};
 use sfumato::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -29,50 +28,10 @@ pub struct AnimateArgs {
     /// Cap the output's longer side at this many pixels (default: the portrait's full size).
     #[arg(long, value_name = "PIXELS")]
     max_size: Option<u32>,
-    /// Where the warp runs: `auto` uses a hardware GPU when there is one, else the CPU.
-    #[arg(long, value_enum, default_value_t = DeviceArg::Auto)]
-    device: DeviceArg,
-    /// Rendering engine: `warp` (default, nothing to download) moves the full-resolution
-    /// portrait with the face landmarks; `tpsmm` runs the Thin-Plate-Spline Motion Model
-    /// (needs --weights, the official checkpoint, e.g. vox.pth.tar).
-    #[arg(long, value_enum, default_value_t = EngineArg::Warp)]
-    engine: EngineArg,
-    /// `--engine tpsmm`: the checkpoint, the official `.pth.tar` or a safetensors conversion.
-    #[arg(long, value_name = "FILE")]
-    weights: Option<PathBuf>,
-    /// `--engine tpsmm`: model config, `vox`, `taichi`, `ted`, `mgif` or a YAML file.
-    #[arg(long, value_name = "NAME|FILE", default_value = "vox")]
-    config: String,
-    /// `--engine tpsmm`: keypoint transfer, `relative` (keeps the portrait's face shape),
-    /// `standard` (driver keypoints as they are) or `avd` (the model's pose re-targeting).
-    #[arg(long, value_name = "MODE", default_value = "relative")]
-    mode: String,
-    /// `--engine tpsmm`: `face` crops a 256² face region and pastes it back; `none` feeds the
-    /// whole frames, like the official demo on pre-cropped clips.
-    #[arg(long, value_name = "CROP", default_value = "face")]
-    crop: String,
-    /// `--engine tpsmm`: `high` warps the full-resolution portrait with the model's motion and
-    /// uses generated pixels only where the source is hidden; `model` upscales the 256² output.
-    #[arg(long, value_name = "DETAIL", default_value = "high")]
-    detail: String,
-    /// Scale the driver's motion: 1 as measured, 0.5 half as much, 1.5 exaggerated.
-    #[arg(long, value_name = "K", default_value_t = 1.0)]
-    motion_scale: f32,
-    /// Temporal smoothing of the motion, 0 (off) to 1 (strong).
-    #[arg(long, value_name = "S", default_value_t = 0.5)]
-    smoothing: f32,
-    /// Soft limit on head rotation in degrees: a 2D warp cannot show a head turned further, so
-    /// larger rotations approach this angle without passing it.
-    #[arg(long, value_name = "DEG", default_value_t = 25.0)]
-    max_rotation: f32,
-    /// Soft limit on the head's movement across the frame, in face widths (eye-corner
-    /// distances); 0 = none (the default: the warp carries neck, shoulders and torso along with
-    /// a far-moving head). Set it (e.g. 0.2) to keep the figure near its painted place.
-    #[arg(long, value_name = "FACES", default_value_t = 0.0)]
-    max_translation: f32,
-    /// Soft limit on the head's scale change, as a fraction (0.08 = ±8 %); 0 = none (default).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
-    max_scale_change: f32,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    motion: MotionArgs,
     /// Driver frame (0-based) whose pose and expression count as neutral. Default: the frame
     /// closest to the portrait's own pose and expression.
     #[arg(long, value_name = "N")]
@@ -91,21 +50,6 @@ pub struct AnimateArgs {
     quiet: bool,
     #[command(flatten)]
     preview: PreviewArgs,
-}
-
-/// `--engine` values.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum EngineArg {
-    Warp,
-    Tpsmm,
-}
-
-/// `--device` values.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DeviceArg {
-    Auto,
-    Cpu,
-    Gpu,
 }
 
 /// Runs the main command; returns the exit code.
@@ -132,24 +76,6 @@ fn animate(args: &AnimateArgs) -> Result<()> {
             "no --driver given: pass a driving video or a preset such as preset:idle".into(),
         )
     })?;
-    if !(args.duration > 0.0 && args.duration <= 600.0) {
-        return Err(Error::BadInput(
-            "--duration must be between 0 and 600 seconds".into(),
-        ));
-    }
-    if args.fps == 0 || args.fps > 120 {
-        return Err(Error::BadInput("--fps must be between 1 and 120".into()));
-    }
-    if !(args.motion_scale >= 0.0 && args.motion_scale <= 5.0) {
-        return Err(Error::BadInput(
-            "--motion-scale must be between 0 and 5".into(),
-        ));
-    }
-    if !(0.0..=1.0).contains(&args.smoothing) {
-        return Err(Error::BadInput(
-            "--smoothing must be between 0 and 1".into(),
-        ));
-    }
     let preview_only = args.preview.mode() == PreviewMode::Only;
     if preview_only && args.output.is_some() {
         return Err(Error::BadInput(
@@ -167,15 +93,8 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         driver: DriverSource::parse(driver, args.duration, args.fps)?,
         output: output.clone(),
         max_size: args.max_size,
-        engine: engine_choice(args)?,
-        motion: MotionConfig {
-            motion_scale: args.motion_scale,
-            max_rotation_deg: args.max_rotation,
-            max_translation: args.max_translation,
-            max_scale_change: args.max_scale_change,
-            smoothing: args.smoothing,
-            ..Default::default()
-        },
+        engine: args.engine.choice(true)?,
+        motion: args.motion.config(),
         reference: args.reference,
         force: args.force,
     };
@@ -235,40 +154,4 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The engine `--engine` and its options select.
-fn engine_choice(args: &AnimateArgs) -> Result<EngineChoice> {
-    Ok(match args.engine {
-        EngineArg::Warp => EngineChoice::Warp(match args.device {
-            DeviceArg::Auto => Device::Auto,
-            DeviceArg::Cpu => Device::Cpu,
-            DeviceArg::Gpu => Device::Gpu,
-        }),
-        EngineArg::Tpsmm => {
-            let weights = args.weights.clone().ok_or_else(|| {
-                Error::BadInput(
-                    "--engine tpsmm needs --weights FILE: the official TPSMM checkpoint \
-                     (e.g. vox.pth.tar; see README, section Neural engine)"
-                        .into(),
-                )
-            })?;
-            let high_detail = match args.detail.as_str() {
-                "high" => true,
-                "model" => false,
-                other => {
-                    return Err(Error::BadInput(format!(
-                        "--detail {other}: expected high or model"
-                    )))
-                }
-            };
-            EngineChoice::Tpsmm(Box::new(TpsmmOptions {
-                weights,
-                config: args.config.clone(),
-                mode: args.mode.parse::<Mode>()?,
-                crop: args.crop.parse::<CropMode>()?,
-                high_detail,
-            }))
-        }
-    })
 }

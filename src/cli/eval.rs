@@ -1,8 +1,9 @@
-//! `animate eval`: same-identity reconstruction quality of the warp engine on driver videos
+//! `animate eval`: same-identity reconstruction quality of any engine on driver videos
 //! (see [`sfumato::pipeline::eval`]), printed as a table and optionally written as JSON.
 
+use super::engine::EngineArgs;
+use super::motion::MotionArgs;
 use sfumato::keypoints::FaceMesh;
-use sfumato::motion::MotionConfig;
 use sfumato::pipeline::eval::{evaluate, EvalOptions, EvalReport};
 use sfumato::Result;
 use std::path::PathBuf;
@@ -17,24 +18,18 @@ pub struct EvalArgs {
     /// Also write the results as JSON here.
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
-    /// Paint open mouths with the synthetic cavity instead of the driver's own interior, so no
-    /// pixel of the real frames reaches the output.
+    /// Warp engine: paint open mouths with the synthetic cavity instead of the driver's own
+    /// interior, so no pixel of the real frames reaches the output.
     #[arg(long)]
     synthetic_mouth: bool,
-    /// Soft limit on head movement in face widths (as for the main command, whose default is
-    /// also none); 0 = none.
-    #[arg(long, default_value_t = 0.0)]
-    max_translation: f32,
-    /// Soft limit on head scale change (as for the main command); 0 = none.
-    #[arg(long, default_value_t = 0.0)]
-    max_scale_change: f32,
     /// Write per-pixel error maps here: per driver, the mean error of the output and of the
     /// static baseline as heat maps, and every 25th frame as real | output | error.
     #[arg(long, value_name = "DIR")]
     maps: Option<PathBuf>,
-    /// Temporal smoothing, 0 to 1 (as for the main command).
-    #[arg(long, default_value_t = 0.5)]
-    smoothing: f32,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    motion: MotionArgs,
 }
 
 /// Runs the subcommand; returns the exit code.
@@ -45,13 +40,8 @@ pub fn run(args: &EvalArgs) -> i32 {
 fn eval(args: &EvalArgs) -> Result<()> {
     let mesh = FaceMesh::load()?;
     let options = EvalOptions {
-        motion: MotionConfig {
-            max_translation: args.max_translation,
-            max_scale_change: args.max_scale_change,
-            smoothing: args.smoothing,
-            ..Default::default()
-        },
-        driver_interior: !args.synthetic_mouth,
+        motion: args.motion.config(),
+        engine: args.engine.choice(!args.synthetic_mouth)?,
         maps: args.maps.clone(),
         ..Default::default()
     };
@@ -82,6 +72,13 @@ fn eval(args: &EvalArgs) -> Result<()> {
             r.still_jitter_px
         );
         reports.push(r);
+    }
+    if let Some(r) = reports.first() {
+        println!(
+            "engine: {} on {}",
+            r.engine,
+            if r.gpu { "GPU" } else { "CPU" }
+        );
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&reports)

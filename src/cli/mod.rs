@@ -1,8 +1,11 @@
 //! Argument parsing and dispatch to the library; one file per subcommand.
 
 mod animate;
+mod engine;
 mod eval;
 mod keypoints;
+mod motion;
+mod preview;
 mod probe;
 pub mod progress;
 mod verify;
@@ -29,16 +32,43 @@ enum Command {
     Keypoints(keypoints::KeypointsArgs),
     Verify(verify::VerifyArgs),
     Watermark(watermark::WatermarkArgs),
-    /// Measure the warp engine: reconstruct driver videos from their own first frame and
-    /// compare with the real frames (face L1, full-frame L1, landmark error vs. holding still).
+    /// Measure an engine (`--engine`, `--device`): reconstruct driver videos from their own
+    /// first frame and compare with the real frames (face L1, full-frame L1, landmark error vs.
+    /// holding still).
     Eval(eval::EvalArgs),
 }
 
 /// Prints `error: …` for a failed subcommand and returns its exit code (2 bad input, 1 failure,
-/// 70 internal error).
+/// 70 internal error). A setting the library rejects is named by the flag that sets it, and an
+/// existing output by `--force`.
 fn report_error(e: &sfumato::Error) -> i32 {
-    eprintln!("error: {e}");
+    match e {
+        sfumato::Error::Setting {
+            setting,
+            value,
+            problem,
+        } if value.is_empty() => eprintln!("error: {}: {problem}", flag_for(setting)),
+        sfumato::Error::Setting {
+            setting,
+            value,
+            problem,
+        } => eprintln!("error: {} {value}: {problem}", flag_for(setting)),
+        sfumato::Error::OutputExists(path) => eprintln!(
+            "error: {}: already exists; pass --force to replace it, or choose another output path",
+            path.display()
+        ),
+        _ => eprintln!("error: {e}"),
+    }
     e.exit_code()
+}
+
+/// The flag that sets a library setting named in [`sfumato::Error::Setting`].
+fn flag_for(setting: &str) -> String {
+    match setting {
+        "max_rotation_deg" => "--max-rotation".into(),
+        "seconds" => "--duration".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
 }
 
 /// The exit code of a subcommand that prints its own output on success.

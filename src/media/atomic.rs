@@ -79,10 +79,7 @@ pub fn check_output_path(out: &Path, inputs: &[&Path], force: bool) -> Result<()
             }
         }
         if !force {
-            return Err(Error::bad_input(
-                out,
-                "already exists; pass --force to replace it, or choose another output path",
-            ));
+            return Err(Error::OutputExists(out.to_path_buf()));
         }
     }
     Ok(())

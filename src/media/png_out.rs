@@ -99,7 +99,7 @@ fn check_replaceable(dir: &Path) -> Result<()> {
             return Err(Error::bad_input(
                 dir,
                 format!(
-                    "holds {} which is not a PNG frame; not replacing this folder even with --force",
+                    "holds {} which is not a PNG frame; not replacing this folder, even where overwriting is allowed",
                     path.display()
                 ),
             ));

@@ -47,6 +47,38 @@ pub struct MotionConfig {
     pub fps: f32,
 }
 
+impl MotionConfig {
+    /// Checks every setting against its range, naming the first one out of it
+    /// ([`Error::Setting`] with the field's name).
+    pub fn validate(&self) -> Result<()> {
+        let ranges: [(&'static str, f32, f32, f32); 6] = [
+            ("motion_scale", self.motion_scale, 0.0, 5.0),
+            ("max_rotation_deg", self.max_rotation_deg, 1.0, 90.0),
+            ("max_translation", self.max_translation, 0.0, 10.0),
+            ("max_scale_change", self.max_scale_change, 0.0, 1.0),
+            ("smoothing", self.smoothing, 0.0, 1.0),
+            ("ease_seconds", self.ease_seconds, 0.0, 10.0),
+        ];
+        for (setting, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                return Err(Error::setting(
+                    setting,
+                    value,
+                    format!("must be between {min} and {max}"),
+                ));
+            }
+        }
+        if !(self.fps > 0.0 && self.fps <= 1000.0) {
+            return Err(Error::setting(
+                "fps",
+                self.fps,
+                "must be above 0 and at most 1000",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for MotionConfig {
     fn default() -> Self {
         Self {
@@ -169,6 +201,7 @@ impl MotionTransfer {
                 "motion transfer needs {MESH_POINTS} landmarks per face"
             )));
         }
+        config.validate()?;
         let align = fit_pose(driver_reference, portrait)
             .ok_or_else(|| Error::BadInput("the reference face is degenerate".into()))?;
         let smoothing = config.smoothing.clamp(0.0, 1.0) as f64;

@@ -1,12 +1,13 @@
 //! Quality evaluation by same-identity reconstruction: a driver video's reference frame is used
-//! as the portrait, the driver animates it, and each output frame is compared with the real
-//! frame — as ratios to the "static" baseline that just holds the reference frame still.
+//! as the portrait, the driver animates it through the same [`Animator`] as the main job (any
+//! engine, any device), and each output frame is compared with the real frame — as ratios to
+//! the "static" baseline that just holds the reference frame still.
 
-use crate::engine::warp::{Device, WarpEngine};
-use crate::engine::{DriveFrame, Engine};
+use super::{Animator, EngineChoice, PreparedPortrait};
+use crate::engine::warp::WarpOptions;
 use crate::keypoints::{Face, FaceMesh, FaceTracker};
 use crate::media;
-use crate::motion::{MotionConfig, MotionTransfer};
+use crate::motion::MotionConfig;
 use crate::{Error, Result};
 use image::RgbImage;
 use serde::Serialize;
@@ -17,9 +18,9 @@ use std::path::{Path, PathBuf};
 pub struct EvalOptions {
     /// Motion transfer settings (the driver's frame rate is filled in).
     pub motion: MotionConfig,
-    /// Paint the open mouth with the driver's own interior (the product's behaviour). With
-    /// `false` the synthetic cavity is used, so no pixel of the real frame reaches the output.
-    pub driver_interior: bool,
+    /// The engine measured (for the warp, `driver_interior: false` paints the synthetic cavity,
+    /// so that no pixel of the real frame reaches the output).
+    pub engine: EngineChoice,
     /// Frames of the still-driver test (the reference frame repeated).
     pub still_frames: usize,
     /// Where to write per-pixel error maps (mean-error heat maps of the output and of the static
@@ -31,7 +32,7 @@ impl Default for EvalOptions {
     fn default() -> Self {
         Self {
             motion: MotionConfig::default(),
-            driver_interior: true,
+            engine: EngineChoice::Warp(WarpOptions::default()),
             still_frames: 30,
             maps: None,
         }
@@ -68,6 +69,10 @@ impl Metric {
 pub struct EvalReport {
     /// The driver's file name.
     pub driver: String,
+    /// The engine that rendered the output.
+    pub engine: &'static str,
+    /// Whether it rendered on a GPU adapter.
+    pub gpu: bool,
     /// Frames compared (those where the real frame has a face).
     pub frames: usize,
     /// The reference frame used as the portrait.
@@ -84,7 +89,7 @@ pub struct EvalReport {
     pub still_jitter_px: f64,
 }
 
-/// Evaluates the warp engine on one driver video.
+/// Evaluates the engine of `options` on one driver video.
 pub fn evaluate(driver: &Path, mesh: &FaceMesh, options: &EvalOptions) -> Result<EvalReport> {
     let reader = media::open_video(driver)?;
     let fps = reader.info().fps.as_f64() as f32;
@@ -94,53 +99,55 @@ pub fn evaluate(driver: &Path, mesh: &FaceMesh, options: &EvalOptions) -> Result
         .iter()
         .map(|f| tracker.track(f))
         .collect::<Result<_>>()?;
-    let reference = faces
+    let (reference, face) = faces
         .iter()
-        .position(Option::is_some)
+        .enumerate()
+        .find_map(|(i, f)| Some((i, f.clone()?)))
         .ok_or_else(|| Error::bad_input(driver, "no face in any frame"))?;
-    let portrait = frames[reference].clone();
-    let portrait_face = faces[reference].clone().unwrap_or_else(|| unreachable!());
-    let config = MotionConfig {
-        fps,
-        ..options.motion
+    let portrait = PreparedPortrait {
+        image: frames[reference].clone(),
+        face,
     };
-    let mut motion =
-        MotionTransfer::new(&portrait_face.landmarks, &portrait_face.landmarks, config)?;
-    let mut engine = WarpEngine::new(portrait.clone(), &portrait_face, Device::Cpu)?;
+    let fps_options = EvalOptions {
+        motion: MotionConfig {
+            fps,
+            ..options.motion
+        },
+        ..options.clone()
+    };
+    let label = driver.display().to_string();
+    let mut animator = animator_for(&portrait, &fps_options, &label)?;
     let mut maps = options
         .maps
         .as_ref()
-        .map(|_| ErrorMaps::new(portrait.width(), portrait.height()));
+        .map(|_| ErrorMaps::new(portrait.image.width(), portrait.image.height()));
     let mut out_tracker = FaceTracker::new(mesh.clone(), fps).with_smoothing(None);
     let (mut face_out, mut face_base, mut full_out, mut full_base) = (0.0, 0.0, 0.0, 0.0);
     let (mut lm_out, mut lm_base) = (0.0, 0.0);
     let (mut compared, mut without_face) = (0usize, 0usize);
+    let still = &portrait.image;
+    let still_landmarks = &portrait.face.landmarks;
     for (index, (real, face)) in frames.iter().zip(&faces).enumerate() {
-        let target = motion.next(face.as_ref().map(|f| f.landmarks.as_slice()));
-        let out = engine.render(&DriveFrame {
-            index,
-            driver: real,
-            driver_face: face.as_ref().filter(|_| options.driver_interior),
-            target_landmarks: &target,
-        })?;
+        let landmarks = face.as_ref().map(|f| f.landmarks.as_slice());
+        let out = animator.frame(Some(real), landmarks)?.image;
         let found = out_tracker.track(&out)?;
         if found.is_none() {
             without_face += 1;
         }
         let Some(face) = face else { continue };
         if let Some(m) = maps.as_mut() {
-            m.add(index, &out, &portrait, real);
+            m.add(index, &out, still, real);
         }
         let mask = hull_mask(&face.landmarks, real.width(), real.height(), 1.1);
         face_out += l1(&out, real, Some(&mask));
-        face_base += l1(&portrait, real, Some(&mask));
+        face_base += l1(still, real, Some(&mask));
         full_out += l1(&out, real, None);
-        full_base += l1(&portrait, real, None);
-        lm_base += landmark_distance(&portrait_face.landmarks, &face.landmarks);
+        full_base += l1(still, real, None);
+        lm_base += landmark_distance(still_landmarks, &face.landmarks);
         // A lost face in the output counts as the baseline's error (no credit).
         lm_out += match &found {
             Some(f) => landmark_distance(&f.landmarks, &face.landmarks),
-            None => landmark_distance(&portrait_face.landmarks, &face.landmarks),
+            None => landmark_distance(still_landmarks, &face.landmarks),
         };
         compared += 1;
     }
@@ -154,53 +161,53 @@ pub fn evaluate(driver: &Path, mesh: &FaceMesh, options: &EvalOptions) -> Result
     }
     Ok(EvalReport {
         driver: name,
+        engine: animator.engine_name(),
+        gpu: animator.uses_gpu(),
         frames: compared,
         reference,
         face_l1: Metric::new(face_out / n, face_base / n),
         full_l1: Metric::new(full_out / n, full_base / n),
         landmark_px: Metric::new(lm_out / n, lm_base / n),
         output_frames_without_face: without_face,
-        still_jitter_px: still_jitter(
-            &frames[reference],
-            mesh,
-            fps,
-            options,
-            &portrait,
-            &portrait_face,
-        )?,
+        still_jitter_px: still_jitter(&portrait, mesh, &fps_options, &label)?,
     })
 }
 
-/// Drives the portrait with one driver frame repeated and measures how much the landmarks found
+/// The animator eval drives: the portrait moved relative to its own landmarks (the reference
+/// frame is the portrait).
+fn animator_for(
+    portrait: &PreparedPortrait,
+    options: &EvalOptions,
+    label: &str,
+) -> Result<Animator> {
+    Animator::new(
+        portrait,
+        &portrait.face.landmarks,
+        options.motion,
+        &options.engine,
+        label,
+    )
+}
+
+/// Drives the portrait with its own frame repeated and measures how much the landmarks found
 /// in the output move from frame to frame.
 fn still_jitter(
-    still: &RgbImage,
+    portrait: &PreparedPortrait,
     mesh: &FaceMesh,
-    fps: f32,
     options: &EvalOptions,
-    portrait: &RgbImage,
-    portrait_face: &Face,
+    label: &str,
 ) -> Result<f64> {
-    let config = MotionConfig {
-        fps,
-        ..options.motion
-    };
-    let mut motion =
-        MotionTransfer::new(&portrait_face.landmarks, &portrait_face.landmarks, config)?;
-    let mut engine = WarpEngine::new(portrait.clone(), portrait_face, Device::Cpu)?;
+    let fps = options.motion.fps;
+    let mut animator = animator_for(portrait, options, label)?;
     let mut driver_tracker = FaceTracker::new(mesh.clone(), fps).with_smoothing(None);
     let mut out_tracker = FaceTracker::new(mesh.clone(), fps).with_smoothing(None);
     let mut previous: Option<Vec<[f32; 3]>> = None;
     let (mut sum, mut n) = (0.0, 0usize);
-    for index in 0..options.still_frames {
+    let still = &portrait.image;
+    for _ in 0..options.still_frames {
         let face = driver_tracker.track(still)?;
-        let target = motion.next(face.as_ref().map(|f| f.landmarks.as_slice()));
-        let out = engine.render(&DriveFrame {
-            index,
-            driver: still,
-            driver_face: face.as_ref(),
-            target_landmarks: &target,
-        })?;
+        let landmarks = face.as_ref().map(|f| f.landmarks.as_slice());
+        let out = animator.frame(Some(still), landmarks)?.image;
         let found = out_tracker.track(&out)?.map(|f| f.landmarks);
         if let (Some(a), Some(b)) = (&previous, &found) {
             let ms = a

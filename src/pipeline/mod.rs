@@ -2,16 +2,18 @@
 //! motion → engine → watermark (every frame, plus provenance XMP) → writer, with decoding,
 //! rendering and encoding overlapped on separate threads.
 
+mod animator;
 pub mod eval;
 pub mod guard;
 
-use crate::engine::tpsmm::{TpsmmEngine, TpsmmOptions};
-use crate::engine::warp::{Device, WarpEngine};
-use crate::engine::{DriveFrame, Engine};
+pub use animator::{Animated, Animator};
+
+use crate::engine::tpsmm::TpsmmOptions;
+use crate::engine::warp::WarpOptions;
 use crate::keypoints::{largest_face, Face, FaceMesh, FaceTracker};
 use crate::media::{self, Fps, OutputSpec, VideoWriter};
 use crate::motion::preset::Preset;
-use crate::motion::{pick_reference, MotionConfig, MotionTransfer};
+use crate::motion::{pick_reference, MotionConfig};
 use crate::preview::{ClipInfo, FrameSender, PreviewFrame};
 use crate::watermark::{xmp::Provenance, Marker, Payload};
 use crate::{Error, Result};
@@ -47,24 +49,35 @@ impl std::fmt::Display for DriverSource {
 }
 
 impl DriverSource {
-    /// Parses the `--driver` argument: `preset:NAME` or a path.
+    /// Parses a driver as users name it, `preset:NAME` or a path; a preset's clip lasts
+    /// `seconds` (0 to 600) at `fps` (1 to 120).
     pub fn parse(arg: &str, seconds: f32, fps: u32) -> Result<Self> {
-        match arg.strip_prefix("preset:") {
-            Some(name) => Ok(DriverSource::Preset {
-                preset: Preset::from_name(name)?,
+        let Some(name) = arg.strip_prefix("preset:") else {
+            return Ok(DriverSource::Video(PathBuf::from(arg)));
+        };
+        if !(seconds > 0.0 && seconds <= 600.0) {
+            return Err(Error::setting(
+                "seconds",
                 seconds,
-                fps,
-            }),
-            None => Ok(DriverSource::Video(PathBuf::from(arg))),
+                "must be between 0 and 600 seconds",
+            ));
         }
+        if fps == 0 || fps > 120 {
+            return Err(Error::setting("fps", fps, "must be between 1 and 120"));
+        }
+        Ok(DriverSource::Preset {
+            preset: Preset::from_name(name)?,
+            seconds,
+            fps,
+        })
     }
 }
 
 /// Which engine renders the frames (`--engine`).
 #[derive(Debug, Clone)]
 pub enum EngineChoice {
-    /// The default keypoint-driven warp, on the given device.
-    Warp(Device),
+    /// The default keypoint-driven warp.
+    Warp(WarpOptions),
     /// The neural Thin-Plate-Spline Motion Model with a user-supplied checkpoint.
     Tpsmm(Box<TpsmmOptions>),
 }
@@ -141,9 +154,11 @@ pub fn prepare_portrait(
     let longest = w.max(h);
     if let Some(cap) = max_size.filter(|&c| c < longest) {
         if cap < 16 {
-            return Err(Error::BadInput(format!(
-                "--max-size {cap} is too small (at least 16)"
-            )));
+            return Err(Error::setting(
+                "max_size",
+                cap,
+                "is too small (at least 16)",
+            ));
         }
         let scale = cap as f64 / longest as f64;
         let nw = ((w as f64 * scale).round() as u32).max(2);
@@ -166,6 +181,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(Stage, u64, Option<u64>) + Sync);
 /// Runs the job; `progress` is called after each frame and every finished frame is offered to
 /// `preview` (use [`FrameSender::detached`] without a window).
 pub fn run(job: &Job, progress: ProgressFn<'_>, preview: &FrameSender) -> Result<JobReport> {
+    job.motion.validate()?;
     let mut inputs: Vec<&Path> = vec![&job.portrait];
     if let DriverSource::Video(p) = &job.driver {
         inputs.push(p);
@@ -174,8 +190,10 @@ pub fn run(job: &Job, progress: ProgressFn<'_>, preview: &FrameSender) -> Result
         media::check_output_path(output, &inputs, job.force)?;
     }
     if let (EngineChoice::Tpsmm(_), DriverSource::Preset { .. }) = (&job.engine, &job.driver) {
-        return Err(Error::BadInput(
-            "--engine tpsmm needs a driving video; presets drive the warp engine only".into(),
+        return Err(Error::setting(
+            "engine",
+            "tpsmm",
+            "needs a driving video; presets drive the warp engine only",
         ));
     }
     let mesh = FaceMesh::load()?;
@@ -213,16 +231,22 @@ pub fn render(
     };
     let reference = match job.reference {
         Some(n) if n >= track.len() => {
-            return Err(Error::BadInput(format!(
-                "--reference {n}: the driver has only {} frames (0..{})",
-                track.len(),
-                track.len().saturating_sub(1)
-            )))
+            return Err(Error::setting(
+                "reference",
+                n,
+                format!(
+                    "the driver has only {} frames (0..{})",
+                    track.len(),
+                    track.len().saturating_sub(1)
+                ),
+            ))
         }
         Some(n) if track[n].is_none() => {
-            return Err(Error::BadInput(format!(
-                "--reference {n}: no face was found in that driver frame; pick another"
-            )))
+            return Err(Error::setting(
+                "reference",
+                n,
+                "no face was found in that driver frame; pick another",
+            ))
         }
         Some(n) => n,
         None => pick_reference(&portrait.face.landmarks, track).ok_or_else(|| {
@@ -234,22 +258,16 @@ pub fn render(
         ..job.motion
     };
     let reference_landmarks = track[reference].clone().unwrap_or_default();
-    let mut motion = MotionTransfer::new(&portrait.face.landmarks, &reference_landmarks, config)?;
+    let mut animator = Animator::new(
+        portrait,
+        &reference_landmarks,
+        config,
+        &job.engine,
+        job.driver.to_string(),
+    )?;
     let (width, height) = portrait.image.dimensions();
-    let mut engine: Box<dyn Engine> = match &job.engine {
-        EngineChoice::Warp(device) => Box::new(WarpEngine::new(
-            portrait.image.clone(),
-            &portrait.face,
-            *device,
-        )?),
-        EngineChoice::Tpsmm(opts) => Box::new(TpsmmEngine::new(
-            &portrait.image,
-            Some(&portrait.face),
-            opts,
-        )?),
-    };
     let marker = Marker::new(Payload::for_export());
-    let xmp = Provenance::for_export(engine.name(), marker.payload()).to_xmp();
+    let xmp = Provenance::for_export(animator.engine_name(), marker.payload()).to_xmp();
     let spec = job.output.as_ref().map(|output| {
         let mut spec = OutputSpec::new(output, fps, width, height);
         spec.audio = audio;
@@ -280,7 +298,7 @@ pub fn render(
         let marking =
             scope.spawn(|| mark_frames(mark_rx, &marker, preview, enc_tx, progress, total));
         let render_result = (|| -> Result<()> {
-            for (index, driver_face) in track.iter().enumerate() {
+            for (index, landmarks) in track.iter().enumerate() {
                 if preview.is_cancelled() {
                     return Err(Error::Failed("cancelled from the preview window".into()));
                 }
@@ -290,26 +308,15 @@ pub fn render(
                     })??),
                     DriverSource::Preset { .. } => None,
                 };
-                let doing = || format!("rendering frame {index} of {}", job.driver);
-                let target = guard::guarded(doing, || motion.next(driver_face.as_deref()))?;
-                let face = driver_face.as_ref().map(|lm| Face {
-                    score: 1.0,
-                    bbox: [0.0; 4],
-                    landmarks: lm.clone(),
+                let Animated { image, target } =
+                    animator.frame(driver.as_ref(), landmarks.as_deref())?;
+                let preview = preview.wants_frames().then(|| {
+                    PreviewFrame::pending(
+                        index,
+                        driver.as_ref().unwrap_or(&portrait.image),
+                        &target,
+                    )
                 });
-                let drive = DriveFrame {
-                    index,
-                    driver: driver.as_ref().unwrap_or(&portrait.image),
-                    driver_face: face.as_ref().filter(|_| driver.is_some()),
-                    target_landmarks: &target,
-                };
-                let image = guard::guarded(doing, || {
-                    inject_panic(index);
-                    engine.render(&drive)
-                })??;
-                let preview = preview
-                    .wants_frames()
-                    .then(|| PreviewFrame::for_drive(&drive));
                 if mark_tx.send(Rendered { image, preview }).is_err() {
                     break;
                 }
@@ -331,24 +338,14 @@ pub fn render(
     }
     Ok(JobReport {
         frames: written?,
-        frames_without_face: motion.lost_frames(),
+        frames_without_face: animator.lost_frames(),
         reference,
         width,
         height,
         fps,
-        gpu: engine.uses_gpu(),
-        engine: engine.name(),
+        gpu: animator.uses_gpu(),
+        engine: animator.engine_name(),
     })
-}
-
-/// Panics at frame `SFUMATO_PANIC_AT_FRAME` (debug builds only): how the tests reach the
-/// guard without a real bug.
-fn inject_panic(index: usize) {
-    #[cfg(debug_assertions)]
-    if std::env::var("SFUMATO_PANIC_AT_FRAME").is_ok_and(|v| v.parse() == Ok(index)) {
-        panic!("injected panic (SFUMATO_PANIC_AT_FRAME)");
-    }
-    let _ = index;
 }
 
 /// A frame as the engine made it, on its way to the marking thread.

@@ -9,7 +9,6 @@ use std::time::Instant;
 use image::RgbImage;
 
 use super::keys::Action;
-use crate::engine::DriveFrame;
 
 /// One generated output frame, as the engine made it, with optional extras the preview can show.
 pub struct PreviewFrame {
@@ -37,19 +36,13 @@ impl PreviewFrame {
         }
     }
 
-    /// The frame for `drive`, with the driver picture and the target landmarks the preview can
-    /// overlay, but an empty picture: the caller sets `image` once the picture is final (the
-    /// pipeline watermarks it first), so it is copied once, not twice.
-    pub fn for_drive(drive: &DriveFrame<'_>) -> Self {
-        Self::new(drive.index, RgbImage::new(0, 0))
-            .with_driver(drive.driver.clone())
-            .with_landmarks(
-                drive
-                    .target_landmarks
-                    .iter()
-                    .map(|p| [p[0], p[1]])
-                    .collect(),
-            )
+    /// Frame `index` with the driver picture and the target landmarks the preview can overlay,
+    /// but an empty picture: the caller sets `image` once the picture is final (the pipeline
+    /// watermarks it first), so it is copied once, not twice.
+    pub fn pending(index: usize, driver: &RgbImage, target: &[[f32; 3]]) -> Self {
+        Self::new(index, RgbImage::new(0, 0))
+            .with_driver(driver.clone())
+            .with_landmarks(target.iter().map(|p| [p[0], p[1]]).collect())
     }
 
     /// Attaches the driver frame shown by the picture-in-picture view.

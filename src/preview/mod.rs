@@ -26,7 +26,6 @@
 //! graphics adapter is not an error: [`run`] returns [`PreviewOutcome::Unavailable`] and the
 //! caller goes on exporting.
 
-mod args;
 mod frame;
 mod gpu;
 mod keys;
@@ -45,7 +44,6 @@ use std::time::Duration;
 
 use image::RgbImage;
 
-pub use args::PreviewArgs;
 pub use frame::{channel, ClipInfo, FrameReceiver, FrameSender, PreviewControl, PreviewFrame};
 pub use keys::{Action, KEY_HELP};
 pub use mode::{Environment, PreviewMode, WindowPlan};

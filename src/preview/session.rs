@@ -14,7 +14,7 @@ use crate::{Error, Result};
 /// - No window planned: `generate` runs here with a sender nobody listens to.
 /// - The window cannot open: `notice` gets the one line ("no display: preview disabled,
 ///   exporting to OUTPUT") and the export goes on; with `--preview-only` (nothing exported) the
-///   generation is stopped and a bad-input error explains that a display is needed.
+///   generation is stopped and an [`Error::Setting`] explains that a display is needed.
 /// - The user closes the window: the export goes on; with `--preview-only` generation stops.
 /// - The user confirms cancelling (Esc twice): the sender reports it and `generate` is expected
 ///   to stop and return an error.
@@ -69,9 +69,11 @@ pub fn run_alongside<T: Send>(
             }
         };
         if let (false, PreviewOutcome::Unavailable(why)) = (exporting, &outcome) {
-            return Err(Error::BadInput(format!(
-                "--preview-only needs a window, but there is {why}; write a file with -o instead"
-            )));
+            return Err(Error::setting(
+                "preview_only",
+                "",
+                format!("needs a window, but there is {why}; export to a file instead"),
+            ));
         }
         Ok((generated?, Some(outcome)))
     })

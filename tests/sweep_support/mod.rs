@@ -22,7 +22,8 @@ pub use drivers::*;
 pub use portraits::*;
 
 use image::RgbImage;
-use sfumato::engine::warp::{Device, WarpEngine};
+use sfumato::engine::warp::WarpEngine;
+use sfumato::engine::Device;
 use sfumato::engine::{DriveFrame, Engine};
 use sfumato::keypoints::Face;
 use sfumato::media;
@@ -209,7 +210,7 @@ fn run_frames(portrait: &Portrait, driver: &Driver, limit: Option<usize>, run: &
     let frame = DriveFrame {
         index: reference,
         driver: &blank,
-        driver_face: None,
+        driver_landmarks: None,
         target_landmarks: &target,
     };
     let out = engine.render(&frame).unwrap();
@@ -238,15 +239,10 @@ fn run_frames(portrait: &Portrait, driver: &Driver, limit: Option<usize>, run: &
         run.worst_edge = run.worst_edge.max(check.edge);
         run.background_share += check.background_share;
         let problems = check.violations;
-        let face = landmarks.as_ref().map(|l| Face {
-            score: 1.0,
-            bbox: [0.0; 4],
-            landmarks: l.clone(),
-        });
         let frame = DriveFrame {
             index,
             driver: &image,
-            driver_face: face.as_ref().filter(|_| video.is_some()),
+            driver_landmarks: landmarks.as_deref().filter(|_| video.is_some()),
             target_landmarks: &target,
         };
         let out = engine.render(&frame).unwrap();

@@ -165,10 +165,14 @@ impl Config {
         }
         let path = Path::new(name_or_path);
         if !path.is_file() {
-            return Err(Error::BadInput(format!(
-                "--config {name_or_path}: neither a known name ({}) nor a YAML file",
-                CONFIG_NAMES.join(", ")
-            )));
+            return Err(Error::setting(
+                "config",
+                name_or_path,
+                format!(
+                    "neither a known name ({}) nor a YAML file",
+                    CONFIG_NAMES.join(", ")
+                ),
+            ));
         }
         let text = std::fs::read_to_string(path).map_err(|e| crate::error::io_error(path, e))?;
         Config::from_yaml_str(&text)

@@ -2,7 +2,6 @@
 //! model's square input (a VoxCeleb-like face crop, or the whole frame), and the soft mask used
 //! to paste the animated crop back.
 
-use crate::keypoints::Face;
 use crate::media::blend_over;
 use image::{imageops, RgbImage};
 
@@ -39,22 +38,19 @@ impl Region {
         }
     }
 
-    /// The square VoxCeleb-like crop around `face` (its mesh landmarks, else its box).
-    pub fn around_face(face: &Face) -> Region {
-        let [x0, y0, x1, y1] = if face.landmarks.is_empty() {
-            face.bbox
-        } else {
-            face.landmarks
-                .iter()
-                .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| {
-                    [
-                        b[0].min(p[0]),
-                        b[1].min(p[1]),
-                        b[2].max(p[0]),
-                        b[3].max(p[1]),
-                    ]
-                })
-        };
+    /// The square VoxCeleb-like crop around a face's mesh landmarks.
+    pub fn around_landmarks(landmarks: &[[f32; 3]]) -> Region {
+        let bounds = landmarks
+            .iter()
+            .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| {
+                [
+                    b[0].min(p[0]),
+                    b[1].min(p[1]),
+                    b[2].max(p[0]),
+                    b[3].max(p[1]),
+                ]
+            });
+        let [x0, y0, x1, y1] = bounds;
         let extent = (x1 - x0).max(y1 - y0).max(8.0);
         let side = (extent * FACE_SCALE).round();
         let cx = (x0 + x1) / 2.0;
@@ -157,12 +153,7 @@ mod tests {
 
     #[test]
     fn face_crop_is_square_and_contains_the_face() {
-        let face = Face {
-            score: 1.0,
-            bbox: [0.0; 4],
-            landmarks: vec![[100.0, 120.0, 0.0], [200.0, 260.0, 0.0]],
-        };
-        let r = Region::around_face(&face);
+        let r = Region::around_landmarks(&[[100.0, 120.0, 0.0], [200.0, 260.0, 0.0]]);
         assert_eq!(r.w, r.h);
         assert!(r.x0 < 100 && r.y0 < 120);
         assert!(r.x0 + r.w as i64 > 200 && r.y0 + r.h as i64 > 260);

@@ -11,12 +11,10 @@ use super::frames::{image_tensor, tensor_image};
 use super::model::failed;
 use super::{Config, KeypointTransfer, Mode, PreparedSource, Tpsmm};
 use crate::engine::{DriveFrame, Engine};
-use crate::keypoints::Face;
 use crate::{Error, Result};
 use candle_core::{Device, Tensor};
 use image::RgbImage;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 /// Which part of the frames the model sees (`--crop`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,19 +26,6 @@ pub enum CropMode {
     /// The whole frames, squeezed to the model's square input like the official demo on
     /// pre-cropped clips.
     None,
-}
-
-impl FromStr for CropMode {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<CropMode> {
-        match s {
-            "face" => Ok(CropMode::Face),
-            "none" => Ok(CropMode::None),
-            _ => Err(Error::BadInput(format!(
-                "--crop {s}: expected face or none"
-            ))),
-        }
-    }
 }
 
 /// Everything `--engine tpsmm` needs besides the portrait.
@@ -59,6 +44,9 @@ pub struct TpsmmOptions {
     /// cannot be seen, so the face keeps the portrait's sharpness. `--detail model`: upscale
     /// the model's own 256x256 output.
     pub high_detail: bool,
+    /// Where the model runs (`--device`, default: the GPU of a `cuda` or `metal` build when
+    /// one is found, else the CPU).
+    pub device: crate::engine::Device,
 }
 
 impl TpsmmOptions {
@@ -70,22 +58,39 @@ impl TpsmmOptions {
             mode: Mode::Relative,
             crop: CropMode::Face,
             high_detail: true,
+            device: crate::engine::Device::Auto,
         }
     }
 }
 
-/// The device the model runs on: the first GPU when built with `cuda` or `metal`, else the
-/// CPU.
-pub fn default_device() -> Device {
+/// The candle device for `device`: the first GPU of a `cuda` or `metal` build (`Auto` falls
+/// back to the CPU without one, `Gpu` is an error), or the CPU.
+fn candle_device(device: crate::engine::Device) -> Result<Device> {
+    use crate::engine::Device as Where;
+    if device == Where::Cpu {
+        return Ok(Device::Cpu);
+    }
     #[cfg(feature = "cuda")]
     if let Ok(dev) = Device::cuda_if_available(0) {
-        return dev;
+        if !dev.is_cpu() {
+            return Ok(dev);
+        }
     }
     #[cfg(feature = "metal")]
     if let Ok(dev) = Device::metal_if_available(0) {
-        return dev;
+        if !dev.is_cpu() {
+            return Ok(dev);
+        }
     }
-    Device::Cpu
+    match device {
+        Where::Gpu => Err(Error::setting(
+            "device",
+            "gpu",
+            "the neural engine found no GPU (it needs a build with the `cuda` or `metal` \
+             feature and a working GPU); use auto or cpu",
+        )),
+        _ => Ok(Device::Cpu),
+    }
 }
 
 /// The neural engine: TPSMM prepared for one portrait.
@@ -103,16 +108,16 @@ pub struct TpsmmEngine {
 }
 
 impl TpsmmEngine {
-    /// Loads the checkpoint and prepares `portrait`; `portrait_face` (its largest face) is
-    /// required with `--crop face`.
+    /// Loads the checkpoint and prepares `portrait`; `portrait_landmarks` (the landmarks of its
+    /// largest face) is required with `--crop face`.
     pub fn new(
         portrait: &RgbImage,
-        portrait_face: Option<&Face>,
+        portrait_landmarks: Option<&[[f32; 3]]>,
         opts: &TpsmmOptions,
     ) -> Result<Self> {
         let config = Config::load(&opts.config)?;
-        let model = Tpsmm::load(&opts.weights, &config, &default_device())?;
-        TpsmmEngine::with_model(model, portrait, portrait_face, opts)
+        let model = Tpsmm::load(&opts.weights, &config, &candle_device(opts.device)?)?;
+        TpsmmEngine::with_model(model, portrait, portrait_landmarks, opts)
     }
 
     /// Prepares `portrait` with an already loaded model (`opts.weights` and `opts.config` are
@@ -120,20 +125,26 @@ impl TpsmmEngine {
     pub fn with_model(
         model: Tpsmm,
         portrait: &RgbImage,
-        portrait_face: Option<&Face>,
+        portrait_landmarks: Option<&[[f32; 3]]>,
         opts: &TpsmmOptions,
     ) -> Result<Self> {
         if opts.mode == Mode::Avd && !model.has_avd() {
-            return Err(Error::BadInput(format!(
-                "{}: --mode avd needs a checkpoint with an avd_network; use --mode relative",
-                opts.weights.display()
-            )));
+            return Err(Error::setting(
+                "mode",
+                "avd",
+                format!(
+                    "{} has no avd_network, which this mode needs; use relative",
+                    opts.weights.display()
+                ),
+            ));
         }
         let region = match opts.crop {
             CropMode::None => Region::whole(portrait),
-            CropMode::Face => Region::around_face(portrait_face.ok_or_else(|| {
-                Error::BadInput(
-                    "no face found in the portrait for --crop face; try --crop none".into(),
+            CropMode::Face => Region::around_landmarks(portrait_landmarks.ok_or_else(|| {
+                Error::setting(
+                    "crop",
+                    "face",
+                    "no face found in the portrait; crop none feeds the whole frame",
                 )
             })?),
         };
@@ -166,8 +177,8 @@ impl TpsmmEngine {
         }
         *self
             .driver_region
-            .get_or_insert_with(|| match frame.driver_face {
-                Some(face) => Region::around_face(face),
+            .get_or_insert_with(|| match frame.driver_landmarks {
+                Some(landmarks) => Region::around_landmarks(landmarks),
                 None => {
                     let (w, h) = frame.driver.dimensions();
                     let s = w.min(h);

@@ -86,7 +86,10 @@ impl Tpsmm {
             let first = e.lines().next().unwrap_or_default();
             Error::bad_input(
                 path,
-                format!("does not match the TPSMM config ({first}); check --config"),
+                format!(
+                    "does not match the TPSMM config ({first}); it was made for another config \
+                     (vox, taichi, ted, mgif or its own YAML)"
+                ),
             )
         })
     }
@@ -114,7 +117,11 @@ impl Tpsmm {
     /// AVD re-targeting of driving keypoints onto the source identity.
     pub fn avd(&self, kp_source: &Tensor, kp_driving: &Tensor) -> Result<Tensor> {
         let avd = self.avd.as_ref().ok_or_else(|| {
-            Error::BadInput("--mode avd needs a checkpoint with an `avd_network`".into())
+            Error::setting(
+                "mode",
+                "avd",
+                "the checkpoint has no avd_network; use relative",
+            )
         })?;
         avd.forward(kp_source, kp_driving).map_err(failed)
     }

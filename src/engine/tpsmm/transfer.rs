@@ -2,9 +2,8 @@
 
 use super::model::{points, points_tensor, PreparedSource, Tpsmm};
 use super::tps::convex_hull_area;
-use crate::{Error, Result};
+use crate::Result;
 use std::fmt;
-use std::str::FromStr;
 
 /// Keypoint transfer mode (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,20 +16,6 @@ pub enum Mode {
     Standard,
     /// Driver pose re-targeted onto the source identity by the AVD network.
     Avd,
-}
-
-impl FromStr for Mode {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Mode> {
-        match s {
-            "relative" => Ok(Mode::Relative),
-            "standard" => Ok(Mode::Standard),
-            "avd" => Ok(Mode::Avd),
-            _ => Err(Error::BadInput(format!(
-                "--mode {s}: expected relative, standard or avd"
-            ))),
-        }
-    }
 }
 
 impl fmt::Display for Mode {

@@ -23,26 +23,35 @@ pub use grid::WarpGrid;
 pub use mouth::MouthFiller;
 pub use remap::remap;
 
-use super::{DriveFrame, Engine};
+use super::{Device, DriveFrame, Engine};
 use crate::keypoints::{Face, MESH_POINTS};
 use crate::{Error, Result};
 use image::RgbImage;
 
-/// Where the per-pixel remap runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Device {
-    /// The GPU when wgpu finds a hardware adapter, else the CPU (with one log line saying so).
-    #[default]
-    Auto,
-    /// The multi-threaded CPU path.
-    Cpu,
-    /// wgpu only, software adapters (lavapipe) included; fails when there is no adapter.
-    Gpu,
+/// How the warp engine is set up (`EngineChoice::Warp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarpOptions {
+    /// Where the per-pixel remap runs.
+    pub device: Device,
+    /// Paint an open mouth with the driver's own interior where the driver shows one (the
+    /// product's behaviour); `false` always paints the synthetic cavity, so that no pixel of a
+    /// driver frame reaches the output (what `eval --synthetic-mouth` measures).
+    pub driver_interior: bool,
+}
+
+impl Default for WarpOptions {
+    fn default() -> Self {
+        Self {
+            device: Device::Auto,
+            driver_interior: true,
+        }
+    }
 }
 
 /// The warp engine prepared for one portrait at output resolution.
 pub struct WarpEngine {
     portrait: RgbImage,
+    driver_interior: bool,
     field: WarpField,
     eyelids: EyelidFiller,
     mouth: MouthFiller,
@@ -81,8 +90,16 @@ impl WarpEngine {
             eyelids: EyelidFiller::new(&face.landmarks),
             mouth: MouthFiller::new(&portrait, &face.landmarks),
             portrait,
+            driver_interior: true,
             gpu,
         })
+    }
+
+    /// Prepares the engine as [`WarpOptions`] say.
+    pub fn with_options(portrait: RgbImage, face: &Face, options: &WarpOptions) -> Result<Self> {
+        let mut engine = Self::new(portrait, face, options.device)?;
+        engine.driver_interior = options.driver_interior;
+        Ok(engine)
     }
 
     /// The backward-map grid for these target landmarks (what both remaps consume).
@@ -110,8 +127,9 @@ impl Engine for WarpEngine {
         self.eyelids
             .fill(&mut out, &self.portrait, &grid, frame.target_landmarks);
         let driver = frame
-            .driver_face
-            .map(|f| (frame.driver, f.landmarks.as_slice()));
+            .driver_landmarks
+            .filter(|_| self.driver_interior)
+            .map(|lm| (frame.driver, lm));
         self.mouth.fill(&mut out, frame.target_landmarks, driver);
         Ok(out)
     }

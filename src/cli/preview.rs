@@ -1,10 +1,9 @@
-//! The preview flags as a clap argument group, so every job that generates frames offers the
-//! same `--preview`, `--preview-only`, `--no-preview` and `--kiosk` (`#[command(flatten)]`).
+//! The preview flags as a clap argument group, so every command that generates frames offers
+//! the same `--preview`, `--preview-only`, `--no-preview` and `--kiosk` (`#[command(flatten)]`),
+//! mapped onto the library's [`PreviewMode`], [`WindowPlan`] and [`PreviewOptions`].
 
+use sfumato::preview::{Environment, PreviewMode, PreviewOptions, WindowPlan};
 use std::path::Path;
-
-use super::mode::{Environment, PreviewMode, WindowPlan};
-use super::PreviewOptions;
 
 /// Live preview flags. Without any of them a window opens only when `animate` runs in an
 /// interactive terminal, and closes by itself once the export is written and shown, so scripts,
@@ -48,7 +47,7 @@ impl PreviewArgs {
     }
 
     /// Window options for a job on `portrait` (the generator tells the clip's rate, size and
-    /// length later, with [`super::FrameSender::set_clip`]).
+    /// length later, with [`sfumato::preview::FrameSender::set_clip`]).
     pub fn options(&self, portrait: &Path) -> PreviewOptions {
         let name = portrait.file_name().unwrap_or(portrait.as_os_str());
         PreviewOptions {
