@@ -1,5 +1,5 @@
 //! Speed of the MediaPipe face networks on one CPU thread: the fast kernels
-//! (`sfumato::keypoints::kernels`) against the stock candle compositions, per network call
+//! (`sfumato::kernels`) against the stock candle compositions, per network call
 //! (face mesh, short-range detector, with the shipped weights) and per op on the face mesh's
 //! layer shapes. Compare with `../shared/bench/keypoints/tflite_timing.py` run in the same
 //! session: TFLite XNNPACK, one thread.
@@ -10,7 +10,7 @@
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, Criterion};
-use sfumato::keypoints::kernels::{
+use sfumato::kernels::{
     self, stock, with_kernel_path, BlockActivation, BlockWeights, KernelPath, Padding,
 };
 use sfumato::keypoints::{DetectorKind, FaceMesh};

@@ -6,10 +6,13 @@
 //!
 //! Data flows one way through one module per pipeline stage:
 //! [`media`] (decode) → [`keypoints`] → [`motion`] → [`engine`] → [`preview`] / [`watermark`] →
-//! [`media`] (encode). The `animate` binary is a thin command-line layer over this library.
+//! [`media`] (encode). Both networks (`keypoints`, the neural engine) run on the CPU kernels in
+//! [`kernels`], the bottom of the graph. The `animate` binary is a thin command-line layer over
+//! this library.
 
 pub mod engine;
 pub mod error;
+pub mod kernels;
 pub mod keypoints;
 pub mod media;
 pub mod motion;

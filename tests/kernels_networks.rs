@@ -6,7 +6,7 @@
 mod common;
 
 use candle_core::{Device, Tensor};
-use sfumato::keypoints::kernels::{with_kernel_path, KernelPath};
+use sfumato::kernels::{with_kernel_path, KernelPath};
 use sfumato::keypoints::{DetectorKind, FaceMesh};
 
 /// The NHWC fixture input `key` of the astronaut image as an NCHW tensor.

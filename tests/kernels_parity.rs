@@ -1,10 +1,10 @@
-//! Parity of the fast CPU kernels (`sfumato::keypoints::kernels`) with the stock candle
+//! Parity of the fast CPU kernels (`sfumato::kernels`) with the stock candle
 //! compositions they replace, on deterministic random tensors: odd and even sizes, strides 1
 //! and 2, 3x3 and 5x5 kernels, SAME and VALID padding, batches of two, channel counts that are
 //! not multiples of the SIMD width, and the face mesh's own layer shapes.
 
 use candle_core::{Device, Result, Tensor};
-use sfumato::keypoints::kernels::{
+use sfumato::kernels::{
     self, stock, with_kernel_path, BlockActivation, BlockWeights, KernelPath, Padding,
 };
 

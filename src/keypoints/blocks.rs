@@ -1,8 +1,8 @@
 //! The residual blocks the three networks are built from.
 
-use super::kernels::{self, BlockActivation, BlockWeights};
 use super::layers::{Depthwise, PRelu, Pointwise};
 use super::ops;
+use crate::kernels::{self, BlockActivation, BlockWeights};
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 

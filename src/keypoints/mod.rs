@@ -16,7 +16,6 @@ mod blocks;
 pub mod crop;
 pub mod detection;
 pub mod full_range;
-pub mod kernels;
 mod layers;
 pub mod mesh_net;
 pub mod one_euro;

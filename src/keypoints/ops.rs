@@ -4,7 +4,7 @@
 //! Every convolution in the networks goes through these few functions, so a faster kernel can
 //! replace the stock candle path in one place while the stock path stays the reference.
 
-use super::kernels::{self, Padding};
+use crate::kernels::{self, Padding};
 use candle_core::{Result, Tensor};
 
 /// Dense convolution `weight [out, in, k, k]` with TFLite SAME padding.

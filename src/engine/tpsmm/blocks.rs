@@ -1,8 +1,8 @@
 //! The convolutional building blocks shared by the TPSMM networks (official `modules/util.py`):
 //! instance norm, down/up/same blocks, the pre-activation residual block and the hourglass.
 
-use super::conv::{f32_slice, SameConv};
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Module, Result, Shape, Tensor, D};
+use crate::kernels::{CpuKernel, F32Kernel3, SameConv};
+use candle_core::{CpuStorage, DType, Layout, Module, Result, Shape, Tensor, D};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
@@ -48,8 +48,11 @@ impl InstanceNormRelu {
 impl Module for InstanceNormRelu {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.device().is_cpu() && x.dtype() == DType::F32 {
-            x.contiguous()?
-                .apply_op3_no_bwd(&self.weight, &self.bias, &InstanceNormReluOp)
+            x.contiguous()?.apply_op3_no_bwd(
+                &self.weight,
+                &self.bias,
+                &CpuKernel(InstanceNormReluOp),
+            )
         } else {
             self.forward_composed(x)
         }
@@ -59,23 +62,14 @@ impl Module for InstanceNormRelu {
 /// The fused CPU kernel of [`InstanceNormRelu`].
 struct InstanceNormReluOp;
 
-impl CustomOp3 for InstanceNormReluOp {
-    fn name(&self) -> &'static str {
-        "instance-norm-relu"
-    }
+impl F32Kernel3 for InstanceNormReluOp {
+    const NAME: &'static str = "instance-norm-relu";
 
-    fn cpu_fwd(
+    fn run(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
+        [x, weight, bias]: [&[f32]; 3],
+        [l1, _, _]: [&Layout; 3],
     ) -> Result<(CpuStorage, Shape)> {
-        let x = f32_slice(s1, l1, "input")?;
-        let weight = f32_slice(s2, l2, "weight")?;
-        let bias = f32_slice(s3, l3, "bias")?;
         let (_, c, h, w) = l1.shape().dims4()?;
         if weight.len() != c || bias.len() != c {
             candle_core::bail!("instance-norm: {c} channels but {} weights", weight.len());

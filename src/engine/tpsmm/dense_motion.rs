@@ -3,9 +3,9 @@
 
 use super::blocks::{AntiAliasDown, Hourglass, UpBlock};
 use super::config::{Config, OCCLUSION_MAPS};
-use super::conv::SameConv;
 use super::grid_sample::grid_sample;
 use super::tps::{self, Tps};
+use crate::kernels::SameConv;
 use candle_core::{Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 

@@ -2,7 +2,8 @@
 //! custom op with a CPU kernel, and a composition of standard tensor ops that runs on every
 //! device (used for CUDA and Metal, and as an independent check of the kernel).
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
+use crate::kernels::{CpuKernel, F32Kernel2};
+use candle_core::{CpuStorage, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
 /// Samples `input` (N, C, H, W) at the normalised (x, y) locations of `grid` (N, Ho, Wo, 2),
@@ -21,7 +22,7 @@ pub fn grid_sample(input: &Tensor, grid: &Tensor) -> Result<Tensor> {
     if input.device().is_cpu() && input.dtype() == DType::F32 {
         input
             .contiguous()?
-            .apply_op2_no_bwd(&grid.contiguous()?, &GridSample)
+            .apply_op2_no_bwd(&grid.contiguous()?, &CpuKernel(GridSample))
     } else {
         grid_sample_composed(input, grid)
     }
@@ -64,26 +65,14 @@ fn taps(x: f32, y: f32, h: usize, w: usize) -> Taps {
     t
 }
 
-impl CustomOp2 for GridSample {
-    fn name(&self) -> &'static str {
-        "grid-sample-bilinear-zeros-aligned"
-    }
+impl F32Kernel2 for GridSample {
+    const NAME: &'static str = "grid-sample-bilinear-zeros-aligned";
 
-    fn cpu_fwd(
+    fn run(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
+        [input, grid]: [&[f32]; 2],
+        [l1, l2]: [&Layout; 2],
     ) -> Result<(CpuStorage, Shape)> {
-        let (input, grid) = match (s1, s2) {
-            (CpuStorage::F32(a), CpuStorage::F32(b)) => (a, b),
-            _ => candle_core::bail!("grid_sample: the CPU kernel takes f32 input and grid"),
-        };
-        let (input, grid) = match (l1.contiguous_offsets(), l2.contiguous_offsets()) {
-            (Some((a0, a1)), Some((b0, b1))) => (&input[a0..a1], &grid[b0..b1]),
-            _ => candle_core::bail!("grid_sample: inputs must be contiguous"),
-        };
         let (n, c, h, w) = l1.shape().dims4()?;
         let (_, ho, wo, _) = l2.shape().dims4()?;
         let plane = ho * wo;

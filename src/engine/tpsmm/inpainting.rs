@@ -3,8 +3,8 @@
 
 use super::blocks::{DownBlock, ResBlock, SameBlock, UpBlock};
 use super::config::Config;
-use super::conv::SameConv;
 use super::grid_sample::grid_sample;
+use crate::kernels::SameConv;
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 

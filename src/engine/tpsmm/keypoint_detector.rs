@@ -2,7 +2,7 @@
 //! keypoints, squashed into (-1, 1). Eval-mode batch norms are folded into the convolutions;
 //! the stride-1 ones run on the networks' own im2col conv kernel ([`SameConv::direct`]).
 
-use super::conv::SameConv;
+use crate::kernels::SameConv;
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
 

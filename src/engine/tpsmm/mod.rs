@@ -11,7 +11,6 @@ pub mod avd;
 pub mod blocks;
 pub mod checkpoint;
 pub mod config;
-pub mod conv;
 pub mod crop;
 pub mod dense_motion;
 pub mod engine;
@@ -20,10 +19,8 @@ pub mod grid_sample;
 pub mod inpainting;
 pub mod keypoint_detector;
 pub mod model;
-mod narrow;
 pub mod tps;
 pub mod transfer;
-mod winograd;
 
 pub use config::Config;
 pub use engine::{CropMode, TpsmmEngine, TpsmmOptions};

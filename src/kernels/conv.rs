@@ -1,13 +1,13 @@
 //! Dense convolution as im2col plus one matrix product, for the stems (3x3 and 5x5 stride 2 on
 //! three input channels) and the final 3x3 stride-3 "dense" layers of the face mesh.
 
-use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, Layout, Result, Shape, Tensor};
 
 use super::depthwise::PhasePlane;
 use super::geometry::{Padding, Window};
 use super::matmul::{fill_bias, matmul_acc};
 use super::stock;
-use super::storage::{f32_slice, fast_path, nchw};
+use super::storage::{apply3, check_bias, fast_path, nchw, F32Kernel3};
 
 /// Convolution of `x` `[N, Cin, H, W]` with `w` `[Cout, Cin, k, k]` and bias `b` `[Cout]`,
 /// `stride`, TFLite `padding`; returns `[N, Cout, OH, OW]`.
@@ -23,20 +23,11 @@ pub fn conv2d(
         &[o, i, kh, kw] if i == cin && kh == kw => (o, kh),
         dims => bail!("conv2d: weights of shape {dims:?} do not match {cin} input channels ([Cout, Cin, k, k])"),
     };
-    if b.dims() != [cout] {
-        bail!(
-            "conv2d: bias of shape {:?} does not match {cout} output channels",
-            b.dims()
-        );
-    }
+    check_bias("conv2d", b, cout)?;
     if !fast_path(&[x, w, b]) {
         return stock::conv2d(x, w, b, stride, padding);
     }
-    x.contiguous()?.apply_op3_no_bwd(
-        &w.contiguous()?,
-        &b.contiguous()?,
-        &ConvOp { k, stride, padding },
-    )
+    apply3(x, w, b, ConvOp { k, stride, padding })
 }
 
 /// The custom op behind [`conv2d`].
@@ -46,25 +37,16 @@ struct ConvOp {
     padding: Padding,
 }
 
-impl CustomOp3 for ConvOp {
-    fn name(&self) -> &'static str {
-        "sfumato-conv2d"
-    }
+impl F32Kernel3 for ConvOp {
+    const NAME: &'static str = "sfumato-conv2d";
 
-    fn cpu_fwd(
+    fn run(
         &self,
-        xs: &CpuStorage,
-        xl: &Layout,
-        ws: &CpuStorage,
-        wl: &Layout,
-        bs: &CpuStorage,
-        bl: &Layout,
+        [x, weights, bias]: [&[f32]; 3],
+        [xl, _, _]: [&Layout; 3],
     ) -> Result<(CpuStorage, Shape)> {
         let (n, cin, h, w) = xl.shape().dims4()?;
-        let win = Window::new(self.name(), (h, w), self.k, self.stride, self.padding)?;
-        let x = f32_slice(self.name(), xs, xl)?;
-        let weights = f32_slice(self.name(), ws, wl)?;
-        let bias = f32_slice(self.name(), bs, bl)?;
+        let win = Window::new(Self::NAME, (h, w), self.k, self.stride, self.padding)?;
         let (cout, area, depth) = (bias.len(), win.out_area(), cin * self.k * self.k);
         let mut cols = vec![0f32; depth * area];
         let mut plane = PhasePlane::new(&win);

@@ -6,8 +6,9 @@
 //! output (candle 0.11's generic CPU conv scatters its im2col writes and converts every input
 //! to NHWC on one thread). Other devices use candle's own conv2d.
 
+use super::storage::{CpuKernel, F32Kernel3};
 use super::{narrow, winograd};
-use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Module, Result, Shape, Tensor};
+use candle_core::{CpuStorage, DType, Device, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 use std::sync::{Arc, RwLock};
@@ -120,7 +121,7 @@ impl SameConv {
             upsample,
         };
         x.contiguous()?
-            .apply_op3_no_bwd(&filters, &self.bias, &op)
+            .apply_op3_no_bwd(&filters, &self.bias, &CpuKernel(op))
             .map(Some)
     }
 }
@@ -137,7 +138,8 @@ impl Module for SameConv {
                 winograd: false,
                 upsample: false,
             };
-            x.contiguous()?.apply_op3_no_bwd(&weight, &self.bias, &op)
+            x.contiguous()?
+                .apply_op3_no_bwd(&weight, &self.bias, &CpuKernel(op))
         } else {
             let cout = self.bias.dim(0)?;
             x.conv2d(&weight, self.k / 2, 1, 1, 1)?
@@ -161,31 +163,14 @@ struct SameConvOp {
     upsample: bool,
 }
 
-/// The contiguous f32 data of a CPU tensor given to a custom op.
-pub(crate) fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("tpsmm op: {what} must be contiguous f32"),
-    }
-}
+impl F32Kernel3 for SameConvOp {
+    const NAME: &'static str = "same-conv";
 
-impl CustomOp3 for SameConvOp {
-    fn name(&self) -> &'static str {
-        "same-conv"
-    }
-
-    fn cpu_fwd(
+    fn run(
         &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
+        [input, weight, bias]: [&[f32]; 3],
+        [l1, l2, _]: [&Layout; 3],
     ) -> Result<(CpuStorage, Shape)> {
-        let input = f32_slice(s1, l1, "input")?;
-        let weight = f32_slice(s2, l2, "weight")?;
-        let bias = f32_slice(s3, l3, "bias")?;
         let (n, c, h, w) = l1.shape().dims4()?;
         let (k, cout) = (self.k, bias.len());
         let fits = match *l2.dims() {

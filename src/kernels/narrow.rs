@@ -4,8 +4,8 @@
 //! here every shifted input row is read once from cache and multiply-added into one
 //! accumulator row per output channel.
 
+use super::simd::dispatch_fma;
 use super::winograd::OutPtr;
-use crate::keypoints::kernels::simd::dispatch_fma;
 use rayon::prelude::*;
 
 /// Most output channels this kernel is used for (its accumulator rows stay in L1).
@@ -76,7 +76,7 @@ fn accumulate_row_body<const FMA: bool>(
                 for (co, a) in acc.chunks_exact_mut(w).enumerate().take(cout) {
                     let wt = weight[((co * cin + ci) * k + dy) * k + dx];
                     for (o, &s) in a[lo..hi].iter_mut().zip(src) {
-                        *o = crate::keypoints::kernels::simd::madd::<FMA>(wt, s, *o);
+                        *o = super::simd::madd::<FMA>(wt, s, *o);
                     }
                 }
             }

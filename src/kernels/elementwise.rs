@@ -1,10 +1,10 @@
 //! Per-channel PReLU and the residual add whose skip has fewer channels (zero-padded at the end,
 //! as MediaPipe's channel-padding PAD ops do).
 
-use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, Layout, Result, Shape, Tensor};
 
 use super::stock;
-use super::storage::{f32_slice, fast_path, nchw};
+use super::storage::{fast_path, nchw, CpuKernel, F32Kernel2};
 
 /// PReLU of `x` `[N, C, H, W]` with one slope per channel (`slope` holds `C` values, any shape,
 /// e.g. TFLite's `[1, 1, C]`): `x` where `x >= 0`, `slope * x` elsewhere.
@@ -18,27 +18,19 @@ pub fn prelu(x: &Tensor, slope: &Tensor) -> Result<Tensor> {
         return stock::prelu(x, &slope);
     }
     x.contiguous()?
-        .apply_op2_no_bwd(&slope.contiguous()?, &PreluOp)
+        .apply_op2_no_bwd(&slope.contiguous()?, &CpuKernel(PreluOp))
 }
 
 /// The custom op behind [`prelu`].
 struct PreluOp;
 
-impl CustomOp2 for PreluOp {
-    fn name(&self) -> &'static str {
-        "sfumato-prelu"
-    }
+impl F32Kernel2 for PreluOp {
+    const NAME: &'static str = "sfumato-prelu";
 
-    fn cpu_fwd(
-        &self,
-        xs: &CpuStorage,
-        xl: &Layout,
-        ss: &CpuStorage,
-        sl: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn run(&self, [x, slope]: [&[f32]; 2], [xl, _]: [&Layout; 2]) -> Result<(CpuStorage, Shape)> {
         let (_, _, h, w) = xl.shape().dims4()?;
-        let mut out = f32_slice(self.name(), xs, xl)?.to_vec();
-        prelu_planes(&mut out, f32_slice(self.name(), ss, sl)?, h * w);
+        let mut out = x.to_vec();
+        prelu_planes(&mut out, slope, h * w);
         Ok((CpuStorage::F32(out), xl.shape().clone()))
     }
 }
@@ -75,27 +67,18 @@ pub fn add_padded(x: &Tensor, skip: &Tensor) -> Result<Tensor> {
         return stock::add_padded(x, skip);
     }
     x.contiguous()?
-        .apply_op2_no_bwd(&skip.contiguous()?, &AddPaddedOp)
+        .apply_op2_no_bwd(&skip.contiguous()?, &CpuKernel(AddPaddedOp))
 }
 
 /// The custom op behind [`add_padded`].
 struct AddPaddedOp;
 
-impl CustomOp2 for AddPaddedOp {
-    fn name(&self) -> &'static str {
-        "sfumato-add-padded"
-    }
+impl F32Kernel2 for AddPaddedOp {
+    const NAME: &'static str = "sfumato-add-padded";
 
-    fn cpu_fwd(
-        &self,
-        xs: &CpuStorage,
-        xl: &Layout,
-        ss: &CpuStorage,
-        sl: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
+    fn run(&self, [x, skip]: [&[f32]; 2], [xl, _]: [&Layout; 2]) -> Result<(CpuStorage, Shape)> {
         let (n, _, _, _) = xl.shape().dims4()?;
-        let mut out = f32_slice(self.name(), xs, xl)?.to_vec();
-        let skip = f32_slice(self.name(), ss, sl)?;
+        let mut out = x.to_vec();
         let (image, skip_image) = (out.len() / n, skip.len() / n);
         for (dst, src) in out
             .chunks_exact_mut(image)

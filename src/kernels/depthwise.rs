@@ -4,12 +4,12 @@
 //! `stride` phases (even columns, then odd columns for stride 2), so every kernel tap reads a
 //! contiguous run of inputs and the output row is computed 16 columns at a time in registers.
 
-use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, Layout, Result, Shape, Tensor};
 
 use super::geometry::{Padding, Window};
 use super::simd::{dispatch_fma, madd};
 use super::stock;
-use super::storage::{f32_slice, fast_path, nchw};
+use super::storage::{apply3, check_bias, fast_path, nchw, F32Kernel3};
 
 /// Depthwise convolution of `x` `[N, C, H, W]` with filters `w` `[C, 1, k, k]` and bias `b`
 /// `[C]`, stride 1 or more, TFLite `padding`; returns `[N, C, OH, OW]`.
@@ -30,20 +30,11 @@ pub fn depthwise(
             bail!("depthwise: filters of shape {dims:?} do not match {c} channels ([C, 1, k, k])")
         }
     };
-    if b.dims() != [c] {
-        bail!(
-            "depthwise: bias of shape {:?} does not match {c} channels",
-            b.dims()
-        );
-    }
+    check_bias("depthwise", b, c)?;
     if !(fast_path(&[x, w, b]) && (k == 3 || k == 5)) {
         return stock::depthwise(x, w, b, stride, padding);
     }
-    x.contiguous()?.apply_op3_no_bwd(
-        &w.contiguous()?,
-        &b.contiguous()?,
-        &DepthwiseOp { k, stride, padding },
-    )
+    apply3(x, w, b, DepthwiseOp { k, stride, padding })
 }
 
 /// The custom op behind [`depthwise`].
@@ -53,25 +44,16 @@ struct DepthwiseOp {
     padding: Padding,
 }
 
-impl CustomOp3 for DepthwiseOp {
-    fn name(&self) -> &'static str {
-        "sfumato-depthwise"
-    }
+impl F32Kernel3 for DepthwiseOp {
+    const NAME: &'static str = "sfumato-depthwise";
 
-    fn cpu_fwd(
+    fn run(
         &self,
-        xs: &CpuStorage,
-        xl: &Layout,
-        ws: &CpuStorage,
-        wl: &Layout,
-        bs: &CpuStorage,
-        bl: &Layout,
+        [x, weights, bias]: [&[f32]; 3],
+        [xl, _, _]: [&Layout; 3],
     ) -> Result<(CpuStorage, Shape)> {
         let (n, c, h, w) = xl.shape().dims4()?;
-        let win = Window::new(self.name(), (h, w), self.k, self.stride, self.padding)?;
-        let x = f32_slice(self.name(), xs, xl)?;
-        let weights = f32_slice(self.name(), ws, wl)?;
-        let bias = f32_slice(self.name(), bs, bl)?;
+        let win = Window::new(Self::NAME, (h, w), self.k, self.stride, self.padding)?;
         let mut out = vec![0f32; n * c * win.out_area()];
         depthwise_planes(x, weights, bias, &win, &mut out);
         Ok((

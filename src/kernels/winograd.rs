@@ -11,7 +11,7 @@
 //! column phase so every tile's six columns are contiguous slices) and are compiled for AVX-512,
 //! AVX2+FMA and baseline x86-64.
 
-use crate::keypoints::kernels::simd::dispatch_fma;
+use super::simd::dispatch_fma;
 use rayon::prelude::*;
 use std::cell::RefCell;
 

@@ -57,11 +57,11 @@ macro_rules! dispatch_fma {
                 unsafe fn with_fma<$($g)*>($($arg: $ty),*) {
                     $body::<$($ga)* true>($($arg),*)
                 }
-                if $crate::keypoints::kernels::simd::has_avx512() {
+                if $crate::kernels::simd::has_avx512() {
                     // SAFETY: the CPU supports the features `with_avx512` is compiled for.
                     return unsafe { with_avx512::<$($ga)*>($($arg),*) };
                 }
-                if $crate::keypoints::kernels::simd::has_avx2_fma() {
+                if $crate::kernels::simd::has_avx2_fma() {
                     // SAFETY: the CPU supports the features `with_fma` is compiled for.
                     return unsafe { with_fma::<$($ga)*>($($arg),*) };
                 }
