@@ -11,7 +11,7 @@
 
 use candle_core::{Device, Tensor};
 use image::RgbImage;
-use sfumato::engine::tpsmm::frames::image_tensor;
+use sfumato::engine::tpsmm::image_tensor;
 use sfumato::engine::tpsmm::{Config, KeypointTransfer, Mode, Tpsmm};
 use std::path::PathBuf;
 use std::time::Instant;

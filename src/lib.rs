@@ -10,6 +10,8 @@
 //! [`kernels`], the bottom of the graph. The `animate` binary is a thin command-line layer over
 //! this library.
 
+#![warn(unreachable_pub)]
+
 pub mod engine;
 pub mod error;
 pub mod kernels;

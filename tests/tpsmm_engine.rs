@@ -78,7 +78,7 @@ fn whole_frame_high_detail_matches_official_tensors() {
             .broadcast_mul(&occ.affine(-1.0, 1.0).unwrap())
             .unwrap())
     .unwrap();
-    let expected = sfumato::engine::tpsmm::frames::tensor_image(&expected).unwrap();
+    let expected = sfumato::engine::tpsmm::tensor_image(&expected).unwrap();
     let worst = out
         .pixels()
         .zip(expected.pixels())

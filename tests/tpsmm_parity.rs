@@ -4,8 +4,7 @@
 mod common;
 
 use candle_core::{safetensors, DType, Device, Tensor};
-use sfumato::engine::tpsmm::frames::image_tensor;
-use sfumato::engine::tpsmm::model::points_tensor;
+use sfumato::engine::tpsmm::{image_tensor, points_tensor};
 use sfumato::engine::tpsmm::{Config, KeypointTransfer, Mode, Tpsmm};
 use std::collections::HashMap;
 use std::path::Path;
@@ -43,7 +42,7 @@ fn load_png(dir: &Path, name: &str) -> Tensor {
     image_tensor(&img, &Device::Cpu).unwrap()
 }
 
-fn tps_tensors(tps: &[sfumato::engine::tpsmm::tps::Tps]) -> (Tensor, Tensor) {
+fn tps_tensors(tps: &[sfumato::engine::tpsmm::Tps]) -> (Tensor, Tensor) {
     let k = tps.len();
     let theta: Vec<f32> = tps
         .iter()

@@ -3,7 +3,7 @@
 
 use super::progress::Progress;
 use serde::Serialize;
-use sfumato::keypoints::{overlay, Face, FaceMesh, FaceTracker};
+use sfumato::keypoints::{draw_faces, Face, FaceMesh, FaceTracker};
 use sfumato::media::{self, MediaKind, OutputSpec, VideoWriter};
 use sfumato::{Error, Result};
 use std::io::Write;
@@ -121,7 +121,7 @@ fn image_keypoints(args: &KeypointsArgs) -> Result<String> {
     })?;
     if let (Some(path), Some(format)) = (&args.overlay, format) {
         let mut canvas = img;
-        overlay::draw_faces(&mut canvas, &faces);
+        draw_faces(&mut canvas, &faces);
         let mut bytes = std::io::Cursor::new(Vec::new());
         canvas
             .write_to(&mut bytes, format)
@@ -154,7 +154,7 @@ fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
     while let Some(mut frame) = video.next_frame()? {
         let faces = tracker.track_all(&frame)?;
         if let Some(w) = &mut writer {
-            overlay::draw_faces(&mut frame, &faces);
+            draw_faces(&mut frame, &faces);
             w.write_frame(&frame)?;
         }
         frames.push(FrameReport {

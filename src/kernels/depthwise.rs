@@ -199,7 +199,7 @@ pub(crate) struct PhasePlane {
 
 impl PhasePlane {
     /// Scratch space for planes of the window's input size.
-    pub fn new(win: &Window) -> Self {
+    pub(super) fn new(win: &Window) -> Self {
         let phase_len = win.cols.padded().div_ceil(win.stride);
         let row_len = phase_len * win.stride;
         PhasePlane {
@@ -214,7 +214,7 @@ impl PhasePlane {
     }
 
     /// Copies `src` (one `H*W` plane) in; the padding stays zero.
-    pub fn fill(&mut self, src: &[f32]) {
+    pub(super) fn fill(&mut self, src: &[f32]) {
         for (y, src_row) in src.chunks_exact(self.width).enumerate() {
             let row = &mut self.data[(y + self.top) * self.row_len..][..self.row_len];
             if self.stride == 1 {
@@ -241,14 +241,14 @@ impl PhasePlane {
 
     /// Padded row `y` (all phases).
     #[inline(always)]
-    pub fn row(&self, y: usize) -> &[f32] {
+    pub(super) fn row(&self, y: usize) -> &[f32] {
         &self.data[y * self.row_len..(y + 1) * self.row_len]
     }
 
     /// Offset within a row of the input read by output column 0 for kernel column `kx`; output
     /// column `ox` reads `offset + ox`.
     #[inline(always)]
-    pub fn column(&self, kx: usize) -> usize {
+    pub(super) fn column(&self, kx: usize) -> usize {
         (kx % self.stride) * self.phase_len + kx / self.stride
     }
 }

@@ -26,7 +26,7 @@ pub(crate) struct Axis {
 impl Axis {
     /// The axis of a window of size `k` moved by `stride` over `len` inputs, or `None` when the
     /// window does not fit (VALID with `len < k`) or a size is zero.
-    pub fn new(len: usize, k: usize, stride: usize, padding: Padding) -> Option<Self> {
+    pub(super) fn new(len: usize, k: usize, stride: usize, padding: Padding) -> Option<Self> {
         if len == 0 || k == 0 || stride == 0 {
             return None;
         }
@@ -51,7 +51,7 @@ impl Axis {
     }
 
     /// Length of the zero-padded input.
-    pub fn padded(&self) -> usize {
+    pub(super) fn padded(&self) -> usize {
         self.before + self.len + self.after
     }
 }
@@ -71,7 +71,7 @@ pub(crate) struct Window {
 
 impl Window {
     /// The window over an `h`x`w` plane, or a candle error naming `op` when it does not fit.
-    pub fn new(
+    pub(super) fn new(
         op: &str,
         (h, w): (usize, usize),
         k: usize,
@@ -95,7 +95,7 @@ impl Window {
     }
 
     /// Output plane size `oh * ow`.
-    pub fn out_area(&self) -> usize {
+    pub(super) fn out_area(&self) -> usize {
         self.rows.out * self.cols.out
     }
 }

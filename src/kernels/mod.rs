@@ -22,7 +22,7 @@
 //! - [`prelu`]: per-channel PReLU; [`add_padded`]: residual add with zero-padded channels;
 //!   [`max_pool2`]: 2x2 stride-2 max pool.
 //! - [`blaze_block`]: the fused residual block (depthwise, pointwise, skip, activation).
-//! - [`SameConv`]: TPSMM's stride-1 "same" KxK convolution layer: Winograd F(4x4, 3x3) on large
+//! - `SameConv` (crate-internal): TPSMM's stride-1 "same" KxK convolution layer: Winograd F(4x4, 3x3) on large
 //!   maps, a direct kernel for at most 16 output channels, im2col tiles + GEMM otherwise.
 //! - Inside the crate, `CpuKernel` wraps any kernel over `f32` slices (`F32Kernel2`,
 //!   `F32Kernel3`) as a candle custom op, so an op is written once, without storage plumbing.
@@ -63,5 +63,5 @@ pub use geometry::Padding;
 pub use path::{kernel_path, with_kernel_path, KernelPath};
 pub use pointwise::pointwise;
 pub use pool::max_pool2;
-pub use same_conv::SameConv;
+pub(crate) use same_conv::SameConv;
 pub(crate) use storage::{CpuKernel, F32Kernel2, F32Kernel3};

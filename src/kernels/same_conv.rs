@@ -23,7 +23,7 @@ const WINOGRAD_MIN_AREA: usize = 32 * 32;
 /// A KxK convolution, stride 1, zero padding K/2, with bias (`nn.Conv2d(cin, cout, k,
 /// padding=k//2)`).
 #[derive(Debug, Clone)]
-pub struct SameConv {
+pub(crate) struct SameConv {
     /// The (cout, cin, k, k) filters. A 3x3 layer on the CPU replaces them by their Winograd
     /// transform (36, cout, cin) on its first call on a large map and uses that from then on
     /// (keeping both would add the raw weights to peak memory).
@@ -36,14 +36,14 @@ pub struct SameConv {
 
 impl SameConv {
     /// Loads `weight` (cout, cin, k, k) and `bias` (cout); `k` must be odd.
-    pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
+    pub(crate) fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
         Self::from_weights(vb.get((cout, cin, k, k), "weight")?, vb.get(cout, "bias")?)
     }
 
     /// A convolution from its (cout, cin, k, k) filters (odd k) and (cout) bias that never
     /// uses Winograd: for the keypoint detector, whose keypoints feed the TPS solves that
     /// amplify small errors.
-    pub fn direct(weight: Tensor, bias: Tensor) -> Result<Self> {
+    pub(crate) fn direct(weight: Tensor, bias: Tensor) -> Result<Self> {
         Ok(SameConv {
             winograd: false,
             ..Self::from_weights(weight, bias)?
@@ -92,7 +92,7 @@ impl SameConv {
 
     /// The convolution of `x` enlarged 2x by nearest neighbour (`UpBlock2d`'s upsample then
     /// conv); on the CPU's Winograd path the enlarged map is never built.
-    pub fn forward_upsampled(&self, x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward_upsampled(&self, x: &Tensor) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;
         if let Some(y) = self.forward_winograd(x, true)? {
             return Ok(y);

@@ -8,7 +8,7 @@ use candle_nn::VarBuilder;
 
 /// The activation after a residual join: ReLU (detectors) or per-channel PReLU (mesh).
 #[derive(Debug, Clone)]
-pub enum Activation {
+pub(super) enum Activation {
     /// Plain ReLU.
     Relu,
     /// PReLU with learned slopes.
@@ -27,7 +27,7 @@ impl Activation {
 
 /// Shape of one block: input and output channels and the stride (1, or 2 to halve the size).
 #[derive(Debug, Clone, Copy)]
-pub struct BlockShape {
+pub(super) struct BlockShape {
     /// Input channels.
     pub c_in: usize,
     /// Output channels (the skip path is zero-padded up to it).
@@ -49,7 +49,7 @@ fn join(main: &Tensor, x: &Tensor, shape: BlockShape) -> Result<Tensor> {
 
 /// BlazeFace / face-mesh block: depthwise 3x3 -> 1x1 -> add skip -> activation.
 #[derive(Debug, Clone)]
-pub struct ResidualBlock {
+pub(super) struct ResidualBlock {
     dw: Depthwise,
     pw: Pointwise,
     act: Activation,
@@ -58,7 +58,7 @@ pub struct ResidualBlock {
 
 impl ResidualBlock {
     /// Loads the block from its depthwise and 1x1 layer names; `act` follows the join.
-    pub fn new(
+    pub(super) fn new(
         vb: &VarBuilder,
         names: (&str, &str),
         shape: BlockShape,
@@ -74,7 +74,7 @@ impl ResidualBlock {
 
     /// Runs the block on an NCHW tensor, as one fused kernel ([`kernels::blaze_block`]; the
     /// stock composition when the stock kernel path is selected).
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (dw_weight, dw_bias) = self.dw.params();
         let (pw_weight, pw_bias) = self.pw.params();
         let weights = BlockWeights {
@@ -90,7 +90,7 @@ impl ResidualBlock {
 /// Full-range detector block: depthwise -> 1x1 down -> ReLU -> depthwise -> 1x1 up -> add skip
 /// -> ReLU.
 #[derive(Debug, Clone)]
-pub struct Bottleneck {
+pub(super) struct Bottleneck {
     dw1: Depthwise,
     down: Pointwise,
     dw2: Depthwise,
@@ -101,7 +101,7 @@ pub struct Bottleneck {
 impl Bottleneck {
     /// Loads the block: depthwise layers `depthwise_conv2d_{dw}`, `_{dw+1}` and 1x1 layers
     /// `conv2d_{conv}`, `_{conv+1}`, with `mid` channels in between.
-    pub fn new(
+    pub(super) fn new(
         vb: &VarBuilder,
         dw: usize,
         conv: usize,
@@ -120,7 +120,7 @@ impl Bottleneck {
     }
 
     /// Runs the block on an NCHW tensor.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let h = ops::relu(&self.down.forward(&self.dw1.forward(x)?)?)?;
         let main = self.up.forward(&self.dw2.forward(&h)?)?;
         ops::relu(&join(&main, x, self.shape)?)

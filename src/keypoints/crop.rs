@@ -35,7 +35,7 @@ impl Roi {
 
 /// What a crop shows where the rectangle leaves the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Border {
+pub(super) enum Border {
     /// Black (the detector's letterbox).
     Zero,
     /// The nearest edge pixel repeated (the mesh crop).
@@ -44,7 +44,7 @@ pub enum Border {
 
 /// Samples `roi` of `img` into a `size`x`size` crop, bilinear, as three channel planes (CHW)
 /// with values `v/255 * scale + offset`.
-pub fn crop_planes(
+pub(super) fn crop_planes(
     img: &RgbImage,
     roi: &Roi,
     size: usize,
@@ -83,7 +83,7 @@ pub fn crop_planes(
 }
 
 /// [`crop_planes`] as a `[1, 3, size, size]` tensor on `device`.
-pub fn crop_tensor(
+pub(super) fn crop_tensor(
     img: &RgbImage,
     roi: &Roi,
     size: usize,

@@ -26,7 +26,7 @@ struct Candidate {
 
 /// SSD anchor centres `(x, y)`, normalised: grid by grid (consecutive equal strides share one
 /// grid), row-major, the anchors of a cell consecutive. `per_layer` anchors per stride entry.
-pub fn anchors(input_size: usize, strides: &[usize], per_layer: usize) -> Vec<[f32; 2]> {
+pub(super) fn anchors(input_size: usize, strides: &[usize], per_layer: usize) -> Vec<[f32; 2]> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < strides.len() {
@@ -51,7 +51,7 @@ pub fn anchors(input_size: usize, strides: &[usize], per_layer: usize) -> Vec<[f
 }
 
 /// Decodes one anchor's 16 regressor values into box corners and keypoints (normalised).
-pub fn decode(raw: &[f32], anchor: [f32; 2], input_size: usize) -> [f32; 16] {
+pub(super) fn decode(raw: &[f32], anchor: [f32; 2], input_size: usize) -> [f32; 16] {
     let s = input_size as f32;
     let (cx, cy) = (raw[0] / s + anchor[0], raw[1] / s + anchor[1]);
     let (w, h) = (raw[2] / s, raw[3] / s);
@@ -65,7 +65,7 @@ pub fn decode(raw: &[f32], anchor: [f32; 2], input_size: usize) -> [f32; 16] {
 }
 
 /// Score of a raw logit: sigmoid of the logit clamped to +-100.
-pub fn score(logit: f32) -> f32 {
+pub(super) fn score(logit: f32) -> f32 {
     super::ops::sigmoid(logit.clamp(-100.0, 100.0))
 }
 
@@ -118,7 +118,7 @@ fn weighted_nms(mut cands: Vec<Candidate>, iou_threshold: f32) -> Vec<Candidate>
 
 /// How a detector's outputs are read.
 #[derive(Debug, Clone)]
-pub struct DecodeParams {
+pub(super) struct DecodeParams {
     /// Input side in pixels.
     pub input_size: usize,
     /// Anchor centres, one per output row.
@@ -131,7 +131,7 @@ pub struct DecodeParams {
 
 /// Decodes raw `regressors` (`16 * n`) and `logits` (`n`) into detections in image pixels,
 /// undoing the letterbox of a `width`x`height` image into the square input.
-pub fn detections(
+pub(super) fn detections(
     regressors: &[f32],
     logits: &[f32],
     params: &DecodeParams,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// One bottleneck block: first depthwise and 1x1 layer numbers, channels in/mid/out, stride.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct BottleneckSpec {
+pub(super) struct BottleneckSpec {
     /// Number N of the first depthwise layer (`depthwise_conv2d_N`).
     pub dw: usize,
     /// Number N of the first 1x1 layer (`conv2d_N`).
@@ -28,7 +28,7 @@ pub struct BottleneckSpec {
 /// One top-down (FPN) step: lateral 1x1 on a backbone map, 1x1 on the coarser map, upsample,
 /// add, then refinement blocks.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TopDownSpec {
+pub(super) struct TopDownSpec {
     /// Number of the 1x1 layer applied to the coarser map (the lateral one is the next).
     pub conv: usize,
     /// Index of the backbone block whose output is the lateral input.
@@ -41,7 +41,7 @@ pub struct TopDownSpec {
 
 /// Hyper-parameters of the dense full-range detector.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FullRangeConfig {
+pub(super) struct FullRangeConfig {
     /// Input side in pixels.
     pub input_size: usize,
     /// Channels of the 3x3 stem.
@@ -138,7 +138,7 @@ struct TopDown {
 
 /// The network: stem, bottleneck backbone to 6x6, top-down path back to 48x48, one head.
 #[derive(Debug, Clone)]
-pub struct FullRangeNet {
+pub(super) struct FullRangeNet {
     stem: Conv,
     backbone: Vec<Bottleneck>,
     top_down: Vec<TopDown>,
@@ -148,7 +148,7 @@ pub struct FullRangeNet {
 
 impl FullRangeNet {
     /// Builds the network from `face_detection_full_range.safetensors` weights.
-    pub fn new(cfg: &FullRangeConfig, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cfg: &FullRangeConfig, vb: VarBuilder) -> Result<Self> {
         let stem = Conv::new(&vb, "conv2d", (3, cfg.stem_channels, 3), 2, true)?;
         let backbone = cfg
             .backbone
@@ -182,7 +182,7 @@ impl FullRangeNet {
 
     /// Runs the detector on `[1, 3, 192, 192]` (RGB in [-1, 1]); returns the raw
     /// `(regressors [1, 2304, 16], classificators [1, 2304, 1])`.
-    pub fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let mut h = ops::relu(&self.stem.forward(x)?)?;
         let mut outputs = Vec::with_capacity(self.backbone.len());
         for block in &self.backbone {

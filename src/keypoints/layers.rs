@@ -7,7 +7,7 @@ use candle_nn::VarBuilder;
 
 /// A dense convolution (stem, 3x3 heads) with its padding rule.
 #[derive(Debug, Clone)]
-pub struct Conv {
+pub(super) struct Conv {
     weight: Tensor,
     bias: Tensor,
     stride: usize,
@@ -16,7 +16,7 @@ pub struct Conv {
 
 impl Conv {
     /// A `k`x`k` convolution `c_in -> c_out`; `same` selects TFLite SAME padding, else VALID.
-    pub fn new(
+    pub(super) fn new(
         vb: &VarBuilder,
         name: &str,
         shape: (usize, usize, usize),
@@ -33,7 +33,7 @@ impl Conv {
     }
 
     /// Applies the convolution to an NCHW tensor.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if self.same {
             ops::conv_same(x, &self.weight, &self.bias, self.stride)
         } else {
@@ -44,7 +44,7 @@ impl Conv {
 
 /// A 3x3 depthwise convolution with TFLite SAME padding.
 #[derive(Debug, Clone)]
-pub struct Depthwise {
+pub(super) struct Depthwise {
     weight: Tensor,
     bias: Tensor,
     stride: usize,
@@ -52,7 +52,7 @@ pub struct Depthwise {
 
 impl Depthwise {
     /// Loads the depthwise layer `name` over `channels` channels.
-    pub fn new(vb: &VarBuilder, name: &str, channels: usize, stride: usize) -> Result<Self> {
+    pub(super) fn new(vb: &VarBuilder, name: &str, channels: usize, stride: usize) -> Result<Self> {
         Ok(Self {
             weight: vb.get((channels, 1, 3, 3), &format!("{name}.weight"))?,
             bias: vb.get(channels, &format!("{name}.bias"))?,
@@ -61,7 +61,7 @@ impl Depthwise {
     }
 
     /// Applies the layer to an NCHW tensor.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::depthwise(x, &self.weight, &self.bias, self.stride)
     }
 
@@ -73,14 +73,14 @@ impl Depthwise {
 
 /// A 1x1 convolution (channel mixing).
 #[derive(Debug, Clone)]
-pub struct Pointwise {
+pub(super) struct Pointwise {
     weight: Tensor,
     bias: Tensor,
 }
 
 impl Pointwise {
     /// Loads the 1x1 layer `name`, `c_in -> c_out`.
-    pub fn new(vb: &VarBuilder, name: &str, c_in: usize, c_out: usize) -> Result<Self> {
+    pub(super) fn new(vb: &VarBuilder, name: &str, c_in: usize, c_out: usize) -> Result<Self> {
         Ok(Self {
             weight: vb.get((c_out, c_in, 1, 1), &format!("{name}.weight"))?,
             bias: vb.get(c_out, &format!("{name}.bias"))?,
@@ -88,7 +88,7 @@ impl Pointwise {
     }
 
     /// Applies the layer to an NCHW tensor.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::pointwise(x, &self.weight, &self.bias)
     }
 
@@ -100,20 +100,20 @@ impl Pointwise {
 
 /// PReLU with a learned slope per channel.
 #[derive(Debug, Clone)]
-pub struct PRelu {
+pub(super) struct PRelu {
     alpha: Tensor,
 }
 
 impl PRelu {
     /// Loads the slopes of layer `name`.
-    pub fn new(vb: &VarBuilder, name: &str, channels: usize) -> Result<Self> {
+    pub(super) fn new(vb: &VarBuilder, name: &str, channels: usize) -> Result<Self> {
         Ok(Self {
             alpha: vb.get(channels, &format!("{name}.alpha"))?,
         })
     }
 
     /// Applies the activation.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::prelu(x, &self.alpha)
     }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the face mesh ("facemesh-lite" from mediapipe 0.10.21).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MeshConfig {
+pub(super) struct MeshConfig {
     /// Input side in pixels.
     pub input_size: usize,
     /// Channels of the 3x3 stem.
@@ -97,7 +97,7 @@ fn prelu(vb: &VarBuilder, name: &str, c: usize) -> Result<Activation> {
 
 /// The network: stem, shared trunk to 6x6, then a landmark branch and a face-flag branch.
 #[derive(Debug, Clone)]
-pub struct MeshNet {
+pub(super) struct MeshNet {
     stem: Conv,
     stem_act: PRelu,
     trunk: Vec<ResidualBlock>,
@@ -109,7 +109,7 @@ pub struct MeshNet {
 
 impl MeshNet {
     /// Builds the network from `face_landmark.safetensors` weights.
-    pub fn new(cfg: &MeshConfig, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cfg: &MeshConfig, vb: VarBuilder) -> Result<Self> {
         let stem = Conv::new(&vb, "conv2d_1", (3, cfg.stem_channels, 3), 2, true)?;
         let stem_act = PRelu::new(&vb, "p_re_lu_1", cfg.stem_channels)?;
         // Trunk and landmark branch are numbered consecutively: block i uses
@@ -186,7 +186,7 @@ impl MeshNet {
 
     /// Runs the mesh on `[1, 3, 192, 192]` (RGB in [0, 1]); returns the raw
     /// `(landmarks [1, 1404] in crop pixels, face-flag logit [1, 1])`.
-    pub fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let mut h = self.stem_act.forward(&self.stem.forward(x)?)?;
         for block in &self.trunk {
             h = block.forward(&h)?;

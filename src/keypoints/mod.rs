@@ -13,23 +13,25 @@
 //!   takes a candle `Device`, so the `cuda`/`metal` features compile the same code.
 
 mod blocks;
-pub mod crop;
-pub mod detection;
-pub mod full_range;
+mod crop;
+mod detection;
+mod full_range;
 mod layers;
-pub mod mesh_net;
-pub mod one_euro;
+mod mesh_net;
+mod one_euro;
 mod ops;
-pub mod overlay;
+mod overlay;
 mod pipeline;
 pub mod roi;
-pub mod short_range;
+mod short_range;
 mod tracker;
-pub mod weights;
+mod weights;
 
 pub use crop::Roi;
 pub use detection::Detection;
+pub(crate) use one_euro::OneEuro;
 pub use one_euro::{LandmarkSmoother, OneEuroParams};
+pub use overlay::draw_faces;
 pub use pipeline::{DetectorKind, FaceMesh, MeshResult, MIN_PRESENCE};
 pub use tracker::FaceTracker;
 

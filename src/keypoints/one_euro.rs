@@ -36,7 +36,7 @@ fn alpha(cutoff: f64, rate: f64) -> f64 {
 
 /// A One-Euro filter over a vector of independent scalars sampled `rate` times a second.
 #[derive(Debug, Clone)]
-pub struct OneEuro {
+pub(crate) struct OneEuro {
     params: OneEuroParams,
     rate: f64,
     /// Last output and last smoothed speed of each scalar.
@@ -45,7 +45,7 @@ pub struct OneEuro {
 
 impl OneEuro {
     /// A filter for samples arriving `rate` times a second, with `min_cutoff` (Hz) and `beta`.
-    pub fn new(rate: f64, min_cutoff: f64, beta: f64) -> Self {
+    pub(crate) fn new(rate: f64, min_cutoff: f64, beta: f64) -> Self {
         Self::with_params(
             rate,
             OneEuroParams {
@@ -57,7 +57,7 @@ impl OneEuro {
     }
 
     /// A filter with all parameters given.
-    pub fn with_params(rate: f64, params: OneEuroParams) -> Self {
+    pub(crate) fn with_params(rate: f64, params: OneEuroParams) -> Self {
         Self {
             params,
             rate,
@@ -66,23 +66,23 @@ impl OneEuro {
     }
 
     /// Forgets the past: the next sample passes through unchanged.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.state = None;
     }
 
     /// Replaces the filter's memory by `value`, at rest.
-    pub fn reset_to(&mut self, value: &[f64]) {
+    pub(crate) fn reset_to(&mut self, value: &[f64]) {
         self.state = Some((value.to_vec(), vec![0.0; value.len()]));
     }
 
     /// Filters one sample.
-    pub fn filter(&mut self, x: &[f64]) -> Vec<f64> {
+    pub(crate) fn filter(&mut self, x: &[f64]) -> Vec<f64> {
         self.filter_scaled(x, 1.0)
     }
 
     /// Filters one sample, measuring speeds in units of `speed_unit` (e.g. the face size, so
     /// the same `beta` suits small and large faces).
-    pub fn filter_scaled(&mut self, x: &[f64], speed_unit: f64) -> Vec<f64> {
+    pub(crate) fn filter_scaled(&mut self, x: &[f64], speed_unit: f64) -> Vec<f64> {
         let (p, rate) = (self.params, self.rate);
         let a_speed = alpha(p.derivative_cutoff, rate);
         match &mut self.state {

@@ -44,7 +44,7 @@ fn circumcircle(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> (f64, f64, f64) {
 }
 
 /// Delaunay triangulation (Bowyer–Watson) of 2-D points; triangles as point indices.
-pub fn delaunay(points: &[[f32; 2]]) -> Vec<[usize; 3]> {
+pub(super) fn delaunay(points: &[[f32; 2]]) -> Vec<[usize; 3]> {
     let n = points.len();
     let mut pts: Vec<[f64; 2]> = points.iter().map(|p| [p[0] as f64, p[1] as f64]).collect();
     let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the short-range detector as shipped by MediaPipe.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ShortRangeConfig {
+pub(super) struct ShortRangeConfig {
     /// Input side in pixels.
     pub input_size: usize,
     /// Channels of the 5x5 stem.
@@ -55,7 +55,7 @@ impl Default for ShortRangeConfig {
 
 /// The network: stem, 16 blocks, score and box heads on the 16x16 and 8x8 maps.
 #[derive(Debug, Clone)]
-pub struct ShortRangeNet {
+pub(super) struct ShortRangeNet {
     stem: Conv,
     blocks: Vec<ResidualBlock>,
     cls16: Pointwise,
@@ -67,7 +67,7 @@ pub struct ShortRangeNet {
 
 impl ShortRangeNet {
     /// Builds the network from `face_detection_short_range.safetensors` weights.
-    pub fn new(cfg: &ShortRangeConfig, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cfg: &ShortRangeConfig, vb: VarBuilder) -> Result<Self> {
         let stem = Conv::new(&vb, "conv2d", (3, cfg.stem_channels, 5), 2, true)?;
         let mut c_in = cfg.stem_channels;
         let mut blocks = Vec::with_capacity(cfg.blocks.len());
@@ -102,7 +102,7 @@ impl ShortRangeNet {
 
     /// Runs the detector on `[1, 3, 128, 128]` (RGB in [-1, 1]); returns the raw
     /// `(regressors [1, 896, 16], classificators [1, 896, 1])` in TFLite's anchor order.
-    pub fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<(Tensor, Tensor)> {
         let mut h = ops::relu(&self.stem.forward(x)?)?;
         let mut map16 = None;
         for (i, block) in self.blocks.iter().enumerate() {

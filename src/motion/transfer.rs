@@ -8,7 +8,7 @@ use super::regions::{
     eye_distance, eye_opening, EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER, RIGID,
 };
-use crate::keypoints::one_euro::OneEuro;
+use crate::keypoints::OneEuro;
 use crate::keypoints::MESH_POINTS;
 use crate::{Error, Result};
 

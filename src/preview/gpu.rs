@@ -45,7 +45,7 @@ pub(crate) enum Slot {
 impl Renderer {
     /// Connects to the GPU (or a software adapter such as lavapipe) and prepares to draw into
     /// `window`.
-    pub fn new(instance: &wgpu::Instance, window: Arc<Window>) -> Result<Self, StartError> {
+    pub(super) fn new(instance: &wgpu::Instance, window: Arc<Window>) -> Result<Self, StartError> {
         let size = window.inner_size();
         let surface = instance
             .create_surface(window)
@@ -174,12 +174,12 @@ impl Renderer {
     }
 
     /// Size of the drawable area in physical pixels.
-    pub fn size(&self) -> (u32, u32) {
+    pub(super) fn size(&self) -> (u32, u32) {
         (self.config.width, self.config.height)
     }
 
     /// Follows a window resize (physical pixels; zero while minimised is ignored).
-    pub fn resize(&mut self, width: u32, height: u32) {
+    pub(super) fn resize(&mut self, width: u32, height: u32) {
         if width > 0 && height > 0 && (width, height) != self.size() {
             self.config.width = width;
             self.config.height = height;
@@ -188,7 +188,7 @@ impl Renderer {
     }
 
     /// Size of the picture held in `slot`, if any.
-    pub fn picture_size(&self, slot: Slot) -> Option<(u32, u32)> {
+    pub(super) fn picture_size(&self, slot: Slot) -> Option<(u32, u32)> {
         match slot {
             Slot::Main => self.main.as_ref(),
             Slot::Inset => self.inset.as_ref(),
@@ -198,7 +198,7 @@ impl Renderer {
 
     /// Uploads `picture` into `slot`, (re)creating the texture when its size changes. Pictures
     /// beyond the adapter's texture limit are scaled down first.
-    pub fn upload(&mut self, slot: Slot, picture: &RgbaImage) {
+    pub(super) fn upload(&mut self, slot: Slot, picture: &RgbaImage) {
         let (w, h) = picture.dimensions();
         if w.max(h) > self.max_side {
             let s = self.max_side as f32 / w.max(h) as f32;
@@ -244,7 +244,7 @@ impl Renderer {
     /// Draws the main picture into `main` and, when given, the inset picture into `inset`, then
     /// presents. Returns false when the surface could not be drawn this time (minimised window,
     /// outdated swap chain); the caller simply redraws later.
-    pub fn draw(&mut self, main: Rect, inset: Option<Rect>) -> bool {
+    pub(super) fn draw(&mut self, main: Rect, inset: Option<Rect>) -> bool {
         let frame = match self.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,

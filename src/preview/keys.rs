@@ -27,7 +27,7 @@ pub enum Action {
 }
 
 /// The action bound to `key`, if any. Letters match in either case.
-pub fn action_for_key(key: &Key) -> Option<Action> {
+pub(super) fn action_for_key(key: &Key) -> Option<Action> {
     match key {
         Key::Named(NamedKey::Space) => Some(Action::TogglePause),
         Key::Named(NamedKey::ArrowLeft) => Some(Action::Step(-1)),

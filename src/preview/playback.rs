@@ -16,7 +16,7 @@ pub(crate) struct Playback {
 }
 
 impl Playback {
-    pub fn new(fps: f64, looping: bool, now: Instant) -> Self {
+    pub(super) fn new(fps: f64, looping: bool, now: Instant) -> Self {
         Self {
             period: period(fps),
             paused: false,
@@ -28,18 +28,18 @@ impl Playback {
     }
 
     /// Changes the playback rate (the clip's rate became known).
-    pub fn set_fps(&mut self, fps: f64) {
+    pub(super) fn set_fps(&mut self, fps: f64) {
         self.period = period(fps);
     }
 
     /// The position to show, if any frame has arrived.
-    pub fn current(&self) -> Option<usize> {
+    pub(super) fn current(&self) -> Option<usize> {
         self.current
     }
 
     /// Advances the clock to `now` with frames `first..end` available. Returns true when the
     /// position changed and the window must redraw.
-    pub fn tick(&mut self, now: Instant, first: usize, end: usize) -> bool {
+    pub(super) fn tick(&mut self, now: Instant, first: usize, end: usize) -> bool {
         if first >= end {
             return false;
         }
@@ -69,14 +69,14 @@ impl Playback {
     }
 
     /// When `tick` should next be called, or `None` to wait for a new frame or a key.
-    pub fn next_deadline(&self, first: usize, end: usize) -> Option<Instant> {
+    pub(super) fn next_deadline(&self, first: usize, end: usize) -> Option<Instant> {
         let cur = self.current?;
         let more = cur + 1 < end || (self.looping && self.generation_done && end - first > 1);
         (!self.paused && more).then_some(self.shown_at + self.period)
     }
 
     /// Pauses and moves by `delta` frames within `first..end` (wrapping when looping).
-    pub fn step(&mut self, delta: i32, first: usize, end: usize, now: Instant) -> bool {
+    pub(super) fn step(&mut self, delta: i32, first: usize, end: usize, now: Instant) -> bool {
         self.paused = true;
         let Some(cur) = self.current else {
             return false;
@@ -96,7 +96,7 @@ impl Playback {
 
     /// True when the last generated frame is on screen, generation is over and playback will
     /// not wrap around: the clip has been shown to the end.
-    pub fn at_end(&self, end: usize) -> bool {
+    pub(super) fn at_end(&self, end: usize) -> bool {
         self.generation_done && !self.looping && self.current == end.checked_sub(1)
     }
 

@@ -9,13 +9,13 @@ pub(crate) struct RateMeter {
 }
 
 impl RateMeter {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             times: VecDeque::new(),
         }
     }
 
-    pub fn record(&mut self, t: Instant) {
+    pub(super) fn record(&mut self, t: Instant) {
         self.times.push_back(t);
         while self.times.len() > 2 && t - self.times[0] > Duration::from_secs(1) {
             self.times.pop_front();
@@ -24,7 +24,7 @@ impl RateMeter {
 
     /// Rate over the recorded window; 0 before two events, or when the last one is older than
     /// two seconds (generation or playback has stopped).
-    pub fn rate(&self, now: Instant) -> f64 {
+    pub(super) fn rate(&self, now: Instant) -> f64 {
         match (self.times.front(), self.times.back()) {
             (Some(&a), Some(&b)) if b > a && now - b < Duration::from_secs(2) => {
                 (self.times.len() - 1) as f64 / (b - a).as_secs_f64()

@@ -18,7 +18,7 @@ pub(crate) struct StoredFrame {
 }
 
 impl StoredFrame {
-    pub fn from_frame(frame: PreviewFrame) -> Self {
+    pub(super) fn from_frame(frame: PreviewFrame) -> Self {
         Self {
             index: frame.index,
             generated_at: frame.generated_at,
@@ -33,7 +33,7 @@ impl StoredFrame {
     }
 
     /// The picture as RGB again, for saving.
-    pub fn to_rgb(&self) -> RgbImage {
+    pub(super) fn to_rgb(&self) -> RgbImage {
         let (w, h) = self.rgba.dimensions();
         let mut raw = vec![0u8; w as usize * h as usize * 3];
         for (rgb, rgba) in raw
@@ -46,7 +46,7 @@ impl StoredFrame {
     }
 
     /// The picture with its landmarks drawn as small green dots.
-    pub fn with_overlay(&self) -> RgbaImage {
+    pub(super) fn with_overlay(&self) -> RgbaImage {
         let mut out = self.rgba.clone();
         for &[x, y] in self.landmarks.iter().flatten() {
             draw_dot(&mut out, x, y);
@@ -93,7 +93,7 @@ pub(crate) struct FrameStore {
 }
 
 impl FrameStore {
-    pub fn new(budget: usize) -> Self {
+    pub(super) fn new(budget: usize) -> Self {
         Self {
             frames: VecDeque::new(),
             dropped: 0,
@@ -102,7 +102,7 @@ impl FrameStore {
         }
     }
 
-    pub fn push(&mut self, frame: StoredFrame) {
+    pub(super) fn push(&mut self, frame: StoredFrame) {
         self.bytes += frame.bytes();
         self.frames.push_back(frame);
         while self.bytes > self.budget && self.frames.len() > 1 {
@@ -114,16 +114,16 @@ impl FrameStore {
     }
 
     /// First position still held.
-    pub fn first(&self) -> usize {
+    pub(super) fn first(&self) -> usize {
         self.dropped
     }
 
     /// One past the last position received.
-    pub fn end(&self) -> usize {
+    pub(super) fn end(&self) -> usize {
         self.dropped + self.frames.len()
     }
 
-    pub fn get(&self, pos: usize) -> Option<&StoredFrame> {
+    pub(super) fn get(&self, pos: usize) -> Option<&StoredFrame> {
         self.frames.get(pos.checked_sub(self.dropped)?)
     }
 }

@@ -12,7 +12,7 @@
 const RADEMACHER_TAIL_FACTOR: f64 = 3.18;
 
 /// Upper bound on P(z ≥ t) for one candidate at one alignment (capped at 1).
-pub fn tail_bound(t: f64) -> f64 {
+pub(super) fn tail_bound(t: f64) -> f64 {
     if t <= 0.0 {
         return 1.0;
     }
@@ -22,7 +22,7 @@ pub fn tail_bound(t: f64) -> f64 {
 
 /// The smallest score (to 1e-4) at which `tries` candidates together claim unmarked content
 /// with probability at most `budget`.
-pub fn threshold(tries: f64, budget: f64) -> f64 {
+pub(super) fn threshold(tries: f64, budget: f64) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 64.0f64);
     while hi - lo > 1e-4 {
         let mid = 0.5 * (lo + hi);

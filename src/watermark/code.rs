@@ -7,9 +7,9 @@
 use super::key::{mix, KeyStream};
 
 /// Payload bits carried by every watermark.
-pub const PAYLOAD_BITS: usize = 32;
+pub(super) const PAYLOAD_BITS: usize = 32;
 /// Keyed check bits appended to the payload; they bound the false-positive probability.
-pub const CHECK_BITS: usize = 40;
+pub(super) const CHECK_BITS: usize = 40;
 pub(super) const INFO_BITS: usize = PAYLOAD_BITS + CHECK_BITS;
 pub(super) const CONSTRAINT: usize = 7;
 pub(super) const TAIL: usize = CONSTRAINT - 1;
@@ -17,15 +17,15 @@ const STATES: usize = 1 << TAIL;
 /// Generator polynomials (octal 133, 171, 165), as used by LTE's rate-1/3 code.
 pub(super) const POLYS: [u32; 3] = [0o133, 0o171, 0o165];
 /// Coded bits in one watermark tile.
-pub const CODED_BITS: usize = (INFO_BITS + TAIL) * POLYS.len();
+pub(super) const CODED_BITS: usize = (INFO_BITS + TAIL) * POLYS.len();
 
 /// The probability that a decoder attempt on unmarked content passes the check by chance.
-pub fn chance_pass_probability() -> f64 {
+pub(super) fn chance_pass_probability() -> f64 {
     0.5f64.powi(CHECK_BITS as i32)
 }
 
 /// Encodes `payload` under `key` into [`CODED_BITS`] bits (0 or 1).
-pub fn encode(payload: u32, key: u64) -> Vec<u8> {
+pub(super) fn encode(payload: u32, key: u64) -> Vec<u8> {
     let info = whitened_info(payload, key);
     let mut state = 0u32;
     let mut out = Vec::with_capacity(CODED_BITS);
@@ -40,7 +40,7 @@ pub fn encode(payload: u32, key: u64) -> Vec<u8> {
 
 /// Decodes soft values (positive means coded bit 0, magnitude is confidence) and returns the
 /// payload if the keyed check passes.
-pub fn decode(soft: &[f32], key: u64) -> Option<u32> {
+pub(super) fn decode(soft: &[f32], key: u64) -> Option<u32> {
     assert_eq!(soft.len(), CODED_BITS);
     let bits = viterbi(soft);
     let mask = whitening(key);

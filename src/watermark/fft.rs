@@ -2,7 +2,7 @@
 //! search on a power-of-two grid.
 
 /// A complex number as (re, im).
-pub type Complex = (f32, f32);
+pub(super) type Complex = (f32, f32);
 
 /// The n/2 twiddle factors exp(∓2πik/n) for a transform of length `n`.
 fn twiddles(n: usize, inverse: bool) -> Vec<Complex> {
@@ -56,7 +56,7 @@ fn fft_with(data: &mut [Complex], twiddles: &[Complex], inverse: bool) {
 }
 
 /// In-place 2-D FFT of an `n`×`n` row-major grid.
-pub fn fft2(data: &mut [Complex], n: usize, inverse: bool) {
+pub(super) fn fft2(data: &mut [Complex], n: usize, inverse: bool) {
     let tw = twiddles(n, inverse);
     for row in data.chunks_mut(n) {
         fft_with(row, &tw, inverse);

@@ -7,29 +7,29 @@ pub const SFUMATO_KEY: u64 = 0x5f75_6d61_746f_2d77;
 
 /// SplitMix64: a tiny, well-mixed generator, enough to derive patterns and masks from a key.
 #[derive(Debug, Clone)]
-pub struct KeyStream(u64);
+pub(super) struct KeyStream(u64);
 
 impl KeyStream {
     /// A stream for one use of the key; `purpose` keeps the streams of different uses apart.
-    pub fn new(key: u64, purpose: u64) -> Self {
+    pub(super) fn new(key: u64, purpose: u64) -> Self {
         let mut s = KeyStream(key ^ purpose.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         s.next_u64();
         s
     }
 
     /// The next 64 pseudo-random bits.
-    pub fn next_u64(&mut self) -> u64 {
+    pub(super) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix(self.0)
     }
 
     /// A uniform index below `n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// A random sign, +1.0 or -1.0.
-    pub fn sign(&mut self) -> f32 {
+    pub(super) fn sign(&mut self) -> f32 {
         if self.next_u64() >> 63 == 0 {
             1.0
         } else {
@@ -39,7 +39,7 @@ impl KeyStream {
 }
 
 /// The SplitMix64 finaliser: a bijective mix of 64 bits.
-pub fn mix(mut z: u64) -> u64 {
+pub(super) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

@@ -4,7 +4,7 @@ use crate::media::to_level;
 
 /// A single-channel f32 image, row-major.
 #[derive(Debug, Clone, Default)]
-pub struct Plane {
+pub(super) struct Plane {
     /// Width in pixels.
     pub width: usize,
     /// Height in pixels.
@@ -17,7 +17,7 @@ impl Plane {
     /// Makes this plane the BT.601 luma, on the 0–255 scale, of whole RGB rows `width` pixels
     /// wide (a frame or a band of one), reusing its buffer. The weights sum to 1, so adding the
     /// same value to R, G and B changes luma by exactly that value.
-    pub fn set_luma_of_rows(&mut self, rgb: &[u8], width: usize) {
+    pub(super) fn set_luma_of_rows(&mut self, rgb: &[u8], width: usize) {
         self.data.clear();
         self.data.extend(
             rgb.chunks_exact(3)
@@ -31,7 +31,7 @@ impl Plane {
     /// Rows are filtered horizontally as the vertical sum reaches them and kept only while it
     /// needs them (2r + 2 rows), so that the only frame-sized buffer is the result, `out`,
     /// whose buffer is reused.
-    pub fn box_mean_into(&self, r: usize, out: &mut Plane) {
+    pub(super) fn box_mean_into(&self, r: usize, out: &mut Plane) {
         let (w, h) = (self.width, self.height);
         out.width = w;
         out.height = h;
@@ -79,7 +79,7 @@ impl Plane {
     /// (0–255): an estimate of the picture under a faint pattern that, unlike the mean, keeps
     /// edges and lines out of the residual. Huang's running histogram, O(r) per pixel.
     /// Written into `out`, with `padded` as scratch, reusing both buffers.
-    pub fn median_into(&self, r: usize, out: &mut Plane, padded: &mut Vec<u8>) {
+    pub(super) fn median_into(&self, r: usize, out: &mut Plane, padded: &mut Vec<u8>) {
         let (w, h) = (self.width, self.height);
         let (n, pw) = (2 * r + 1, w + 2 * r);
         // Whole levels, padded by r on every side with the edge values. Every value of both

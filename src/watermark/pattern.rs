@@ -9,15 +9,15 @@ use super::code::{self, CODED_BITS};
 use super::key::KeyStream;
 
 /// Cells along one side of the tile.
-pub const CELLS: usize = 32;
+pub(super) const CELLS: usize = 32;
 /// Video frames with a shorter side below this carry one tile across it instead of two, so that
 /// their cells stay 8 px or larger down to a 256 px short side: halved and recompressed, cells
 /// of 4.5 px (a 288 px short side with two tiles) did not survive.
-pub const SMALL_FRAME: u32 = 512;
+pub(super) const SMALL_FRAME: u32 = 512;
 
 /// What a marked picture is, which decides its tiling on frames under [`SMALL_FRAME`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Medium {
+pub(super) enum Medium {
     /// A frame of a video (the exports): the detector sums all frames, and larger cells survive
     /// halving and recompression, so small frames get one tile across.
     Video,
@@ -30,13 +30,13 @@ pub enum Medium {
 /// Cells that carry the synchronisation pattern (the rest carry coded payload bits).
 const SYNC_CELLS: usize = 256;
 /// Detection resolution: folding bins per cell along each axis.
-pub const BINS_PER_CELL: usize = 4;
+pub(super) const BINS_PER_CELL: usize = 4;
 /// Folding bins along one side of the tile.
-pub const BINS: usize = CELLS * BINS_PER_CELL;
+pub(super) const BINS: usize = CELLS * BINS_PER_CELL;
 
 /// What one cell of the tile carries.
 #[derive(Debug, Clone, Copy)]
-pub enum Cell {
+pub(super) enum Cell {
     /// A fixed sign known to the detector, for synchronisation.
     Sync(f32),
     /// Coded bit `bit`, spread by the keyed sign `chip`.
@@ -50,14 +50,14 @@ pub enum Cell {
 
 /// The keyed arrangement of cells in the tile; the same for every payload.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub(super) struct Layout {
     /// Row-major `CELLS`×`CELLS` cells.
     pub cells: Vec<Cell>,
 }
 
 impl Layout {
     /// The layout for `key`.
-    pub fn new(key: u64) -> Self {
+    pub(super) fn new(key: u64) -> Self {
         let mut ks = KeyStream::new(key, 0x6c61_796f_7574);
         let n = CELLS * CELLS;
         let mut order: Vec<usize> = (0..n).collect();
@@ -79,7 +79,7 @@ impl Layout {
     }
 
     /// Cell values (±1) of the tile carrying `payload`.
-    pub fn tile(&self, payload: u32, key: u64) -> Vec<f32> {
+    pub(super) fn tile(&self, payload: u32, key: u64) -> Vec<f32> {
         let coded = code::encode(payload, key);
         self.cells
             .iter()
@@ -92,7 +92,7 @@ impl Layout {
 
     /// The synchronisation pattern at bin resolution (`BINS`×`BINS`, zero on data cells),
     /// weighted by the cell shaping.
-    pub fn sync_bins(&self) -> Vec<f32> {
+    pub(super) fn sync_bins(&self) -> Vec<f32> {
         let w = bin_weights();
         let mut out = vec![0.0; BINS * BINS];
         for by in 0..BINS {
@@ -110,7 +110,7 @@ impl Layout {
 /// Renders cell values at bin resolution with the cell shaping, then removes what lies below the
 /// cell band (a circular high-pass): the detector discards those low frequencies anyway because
 /// the image itself is strongest there, so the energy goes where it is useful.
-pub fn render_tile(cells: &[f32]) -> Vec<f32> {
+pub(super) fn render_tile(cells: &[f32]) -> Vec<f32> {
     let w = bin_weights();
     let mut bins = vec![0.0; BINS * BINS];
     for (i, v) in bins.iter_mut().enumerate() {
@@ -130,7 +130,7 @@ pub fn render_tile(cells: &[f32]) -> Vec<f32> {
 }
 
 /// Subtracts the circular box mean over ±one cell from a `BINS`×`BINS` grid.
-pub fn high_pass(bins: &mut [f32]) {
+pub(super) fn high_pass(bins: &mut [f32]) {
     let r = BINS_PER_CELL;
     let norm = 1.0 / (2 * r + 1) as f32;
     let mut rows = vec![0.0; BINS * BINS];
@@ -154,7 +154,7 @@ pub fn high_pass(bins: &mut [f32]) {
 }
 
 /// For each pixel along an axis of `len` pixels, the tile bin it falls in.
-pub fn bin_index(len: u32, period: f64) -> Vec<usize> {
+pub(super) fn bin_index(len: u32, period: f64) -> Vec<usize> {
     let bin = period / BINS as f64;
     (0..len)
         .map(|i| (((i as f64 + 0.5) / bin).floor() as i64).rem_euclid(BINS as i64) as usize)
@@ -163,7 +163,7 @@ pub fn bin_index(len: u32, period: f64) -> Vec<usize> {
 
 /// The tile period in pixels the embedder uses for a `medium` of `width`×`height`: half the
 /// shorter side, or all of it on a small video frame. Rescaling the whole frame keeps the ratio.
-pub fn tile_period(width: u32, height: u32, medium: Medium) -> f64 {
+pub(super) fn tile_period(width: u32, height: u32, medium: Medium) -> f64 {
     let short = width.min(height);
     if short < SMALL_FRAME && medium == Medium::Video {
         short as f64
@@ -175,7 +175,7 @@ pub fn tile_period(width: u32, height: u32, medium: Medium) -> f64 {
 /// The tile periods a received frame of `width`×`height` may carry as exported: half its
 /// shorter side (a still, or any frame of 512 px or more, or a larger export scaled down) and, on
 /// a small frame, also all of it (a small video export, which cannot be told apart by its size).
-pub fn possible_periods(width: u32, height: u32) -> Vec<f64> {
+pub(super) fn possible_periods(width: u32, height: u32) -> Vec<f64> {
     let mut periods = vec![tile_period(width, height, Medium::Video)];
     if width.min(height) < SMALL_FRAME {
         periods.push(tile_period(width, height, Medium::Still));
@@ -185,12 +185,12 @@ pub fn possible_periods(width: u32, height: u32) -> Vec<f64> {
 
 /// Cell shaping: a half sine across the cell, so cells blend smoothly instead of forming
 /// visible blocks, and the energy stays at frequencies that compression keeps.
-pub fn shaping(frac: f64) -> f32 {
+pub(super) fn shaping(frac: f64) -> f32 {
     (std::f64::consts::PI * frac).sin() as f32
 }
 
 /// The shaping sampled at the centre of each bin of a cell.
-pub fn bin_weights() -> [f32; BINS_PER_CELL] {
+pub(super) fn bin_weights() -> [f32; BINS_PER_CELL] {
     std::array::from_fn(|k| shaping((k as f64 + 0.5) / BINS_PER_CELL as f64))
 }
 

@@ -17,11 +17,11 @@ use super::code::{
 };
 
 /// Export ids tried by [`best_export_match`]: every 16-bit id under one marker/version prefix.
-pub const EXPORT_IDS: usize = 1 << 16;
+pub(super) const EXPORT_IDS: usize = 1 << 16;
 /// Partial payloads kept at each step of [`best_listed_match`].
-pub const LIST_SIZE: usize = 16384;
+pub(super) const LIST_SIZE: usize = 16384;
 /// Payloads [`best_listed_match`] may return: every 32-bit value.
-pub const ALL_PAYLOADS: f64 = (1u64 << PAYLOAD_BITS) as f64;
+pub(super) const ALL_PAYLOADS: f64 = (1u64 << PAYLOAD_BITS) as f64;
 
 const STEPS: usize = INFO_BITS + TAIL;
 const REGS: usize = 1 << CONSTRAINT;
@@ -140,7 +140,7 @@ impl Trellis {
 /// (positive means coded bit 0) over all [`EXPORT_IDS`] ids, and that correlation
 /// `sum soft[j] * (1 - 2 c[j])`: a maximum-likelihood decision among Sfumato's export payloads,
 /// whose first 16 bits (marker and version) are fixed.
-pub fn best_export_match(soft: &[f32], prefix: u16, key: u64) -> (u32, f32) {
+pub(super) fn best_export_match(soft: &[f32], prefix: u16, key: u64) -> (u32, f32) {
     let trellis = Trellis::new(soft, key);
     // The first two bytes of information are the prefix for every candidate: score them once.
     let prefix = (prefix as u32) << 16;
@@ -158,7 +158,7 @@ pub fn best_export_match(soft: &[f32], prefix: u16, key: u64) -> (u32, f32) {
 /// The payload whose complete codeword correlates best with the soft values among those a list
 /// search finds, and that correlation: a beam over the 32 payload bits keeps the [`LIST_SIZE`]
 /// best partial paths, then each is completed with its own check bits and scored in full.
-pub fn best_listed_match(soft: &[f32], key: u64) -> (u32, f32) {
+pub(super) fn best_listed_match(soft: &[f32], key: u64) -> (u32, f32) {
     let trellis = Trellis::new(soft, key);
     // (score, payload bits so far, encoder register)
     let mut paths: Vec<(f32, u32, usize)> = Vec::with_capacity(2 * LIST_SIZE);

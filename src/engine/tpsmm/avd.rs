@@ -45,7 +45,7 @@ impl Module for Mlp {
 
 /// The AVD network.
 #[derive(Debug, Clone)]
-pub struct AvdNetwork {
+pub(super) struct AvdNetwork {
     id_encoder: Mlp,
     pose_encoder: Mlp,
     decoder: Mlp,
@@ -54,7 +54,7 @@ pub struct AvdNetwork {
 
 impl AvdNetwork {
     /// Loads `id_encoder`, `pose_encoder` and `decoder`.
-    pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         let input = 2 * cfg.num_kp();
         let p = &cfg.avd_network_params;
         Ok(AvdNetwork {
@@ -75,7 +75,7 @@ impl AvdNetwork {
     }
 
     /// Driving keypoints re-targeted to the source identity, (1, 5K, 2) each.
-    pub fn forward(&self, kp_source: &Tensor, kp_driving: &Tensor) -> Result<Tensor> {
+    pub(super) fn forward(&self, kp_source: &Tensor, kp_driving: &Tensor) -> Result<Tensor> {
         let pose = self.pose_encoder.forward(&kp_driving.flatten_from(1)?)?;
         let id = self.id_encoder.forward(&kp_source.flatten_from(1)?)?;
         let out = self.decoder.forward(&Tensor::cat(&[pose, id], 1)?)?;

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 /// a learned per-channel scale and shift, then max(0, .). One fused two-pass CPU kernel; a
 /// composition of tensor ops on other devices.
 #[derive(Debug, Clone)]
-pub struct InstanceNormRelu {
+pub(super) struct InstanceNormRelu {
     weight: Tensor,
     bias: Tensor,
 }
@@ -20,7 +20,7 @@ const NORM_EPS: f64 = 1e-5;
 
 impl InstanceNormRelu {
     /// Loads `weight` and `bias` of `channels` entries.
-    pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
         Ok(InstanceNormRelu {
             weight: vb.get(channels, "weight")?,
             bias: vb.get(channels, "bias")?,
@@ -114,14 +114,14 @@ fn mean_and_variance(x: &[f32]) -> (f64, f64) {
 
 /// conv -> instance norm -> ReLU (`SameBlock2d`).
 #[derive(Debug, Clone)]
-pub struct SameBlock {
+pub(super) struct SameBlock {
     conv: SameConv,
     norm: InstanceNormRelu,
 }
 
 impl SameBlock {
     /// Loads `conv.*` and `norm.*`.
-    pub fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cin: usize, cout: usize, k: usize, vb: VarBuilder) -> Result<Self> {
         Ok(SameBlock {
             conv: SameConv::new(cin, cout, k, vb.pp("conv"))?,
             norm: InstanceNormRelu::new(cout, vb.pp("norm"))?,
@@ -137,11 +137,11 @@ impl Module for SameBlock {
 
 /// conv3x3 -> instance norm -> ReLU -> 2x2 average pool (`DownBlock2d`).
 #[derive(Debug, Clone)]
-pub struct DownBlock(SameBlock);
+pub(super) struct DownBlock(SameBlock);
 
 impl DownBlock {
     /// Loads `conv.*` and `norm.*`.
-    pub fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
         Ok(DownBlock(SameBlock::new(cin, cout, 3, vb)?))
     }
 }
@@ -154,11 +154,11 @@ impl Module for DownBlock {
 
 /// Nearest x2 upsample -> conv3x3 -> instance norm -> ReLU (`UpBlock2d`).
 #[derive(Debug, Clone)]
-pub struct UpBlock(SameBlock);
+pub(super) struct UpBlock(SameBlock);
 
 impl UpBlock {
     /// Loads `conv.*` and `norm.*`.
-    pub fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
         Ok(UpBlock(SameBlock::new(cin, cout, 3, vb)?))
     }
 }
@@ -172,7 +172,7 @@ impl Module for UpBlock {
 
 /// Pre-activation residual block: IN -> ReLU -> conv3x3 -> IN -> ReLU -> conv3x3, plus input.
 #[derive(Debug, Clone)]
-pub struct ResBlock {
+pub(super) struct ResBlock {
     norm1: InstanceNormRelu,
     conv1: SameConv,
     norm2: InstanceNormRelu,
@@ -181,7 +181,7 @@ pub struct ResBlock {
 
 impl ResBlock {
     /// Loads `conv1`, `conv2`, `norm1`, `norm2`.
-    pub fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(channels: usize, vb: VarBuilder) -> Result<Self> {
         Ok(ResBlock {
             norm1: InstanceNormRelu::new(channels, vb.pp("norm1"))?,
             conv1: SameConv::new(channels, channels, 3, vb.pp("conv1"))?,
@@ -202,7 +202,7 @@ impl Module for ResBlock {
 /// U-Net style hourglass (`Hourglass` with mode 1): returns every decoder output, coarse to
 /// fine, each the concatenation of an up block's output and the matching encoder feature.
 #[derive(Debug, Clone)]
-pub struct Hourglass {
+pub(super) struct Hourglass {
     down: Vec<DownBlock>,
     up: Vec<UpBlock>,
     out_channels: Vec<usize>,
@@ -210,7 +210,7 @@ pub struct Hourglass {
 
 impl Hourglass {
     /// Loads `encoder.down_blocks.*` and `decoder.up_blocks.*`.
-    pub fn new(
+    pub(super) fn new(
         expansion: usize,
         in_features: usize,
         num_blocks: usize,
@@ -247,12 +247,12 @@ impl Hourglass {
     }
 
     /// Channels of each decoder output, coarse to fine.
-    pub fn out_channels(&self) -> &[usize] {
+    pub(super) fn out_channels(&self) -> &[usize] {
         &self.out_channels
     }
 
     /// Runs encoder and decoder; returns the decoder outputs, coarse to fine.
-    pub fn forward(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Vec<Tensor>> {
         let mut skips = vec![x.clone()];
         for block in &self.down {
             let next = block.forward(skips.last().expect("non-empty"))?;
@@ -272,7 +272,7 @@ impl Hourglass {
 /// Gaussian anti-alias blur followed by nearest subsampling (`AntiAliasInterpolation2d`);
 /// the depthwise kernel is read from the checkpoint (`down.weight`).
 #[derive(Debug, Clone)]
-pub struct AntiAliasDown {
+pub(super) struct AntiAliasDown {
     kernel: Tensor,
     channels: usize,
     scale: f64,
@@ -280,7 +280,7 @@ pub struct AntiAliasDown {
 
 impl AntiAliasDown {
     /// Loads the (channels, 1, k, k) blur kernel for `scale`.
-    pub fn new(channels: usize, scale: f64, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(channels: usize, scale: f64, vb: VarBuilder) -> Result<Self> {
         let sigma = (1.0 / scale - 1.0) / 2.0;
         let k = 2 * (sigma * 4.0).round() as usize + 1;
         let kernel = vb.get((channels, 1, k, k), "weight")?;

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// State dicts every checkpoint must hold.
-pub const REQUIRED_NETWORKS: [&str; 3] =
+pub(super) const REQUIRED_NETWORKS: [&str; 3] =
     ["kp_detector", "dense_motion_network", "inpainting_network"];
 /// State dict only needed by `--mode avd`.
-pub const AVD_NETWORK: &str = "avd_network";
+pub(super) const AVD_NETWORK: &str = "avd_network";
 
 /// All tensors of the inference networks, keyed `<network>.<parameter>`, on the CPU.
-pub fn read_weights(path: &Path) -> Result<HashMap<String, Tensor>> {
+pub(super) fn read_weights(path: &Path) -> Result<HashMap<String, Tensor>> {
     std::fs::metadata(path).map_err(|e| crate::error::io_error(path, e))?;
     if is_safetensors(path)? {
         read_safetensors(path)

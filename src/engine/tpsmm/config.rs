@@ -89,7 +89,7 @@ fn default_frame_size() -> usize {
 }
 
 /// Names accepted by [`Config::named`].
-pub const CONFIG_NAMES: [&str; 4] = ["vox", "taichi", "ted", "mgif"];
+pub(super) const CONFIG_NAMES: [&str; 4] = ["vox", "taichi", "ted", "mgif"];
 
 /// The subset of an official YAML file that matters for inference.
 #[derive(Deserialize)]
@@ -231,9 +231,9 @@ impl Config {
 }
 
 /// Occlusion maps produced with multi-resolution masks (1/8, 1/4, 1/2, 1/1 of the frame).
-pub const OCCLUSION_MAPS: usize = 4;
+pub(super) const OCCLUSION_MAPS: usize = 4;
 /// Control points per thin-plate spline.
-pub const KP_PER_TPS: usize = 5;
+pub(super) const KP_PER_TPS: usize = 5;
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ const FEATHER: f32 = 0.12;
 /// An axis-aligned pixel rectangle; may reach outside its image (outside pixels replicate the
 /// nearest edge when cut, and are skipped when pasting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region {
+pub(super) struct Region {
     /// Left column.
     pub x0: i64,
     /// Top row.
@@ -29,7 +29,7 @@ pub struct Region {
 
 impl Region {
     /// The whole image.
-    pub fn whole(img: &RgbImage) -> Region {
+    pub(super) fn whole(img: &RgbImage) -> Region {
         Region {
             x0: 0,
             y0: 0,
@@ -39,7 +39,7 @@ impl Region {
     }
 
     /// The square VoxCeleb-like crop around a face's mesh landmarks.
-    pub fn around_landmarks(landmarks: &[[f32; 3]]) -> Region {
+    pub(super) fn around_landmarks(landmarks: &[[f32; 3]]) -> Region {
         let bounds = landmarks
             .iter()
             .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| {
@@ -64,7 +64,7 @@ impl Region {
     }
 
     /// The pixels of the region at their native size (edges replicated outside the image).
-    pub fn cut(&self, img: &RgbImage) -> RgbImage {
+    pub(super) fn cut(&self, img: &RgbImage) -> RgbImage {
         let (iw, ih) = (img.width() as i64, img.height() as i64);
         RgbImage::from_fn(self.w, self.h, |x, y| {
             let sx = (self.x0 + x as i64).clamp(0, iw - 1) as u32;
@@ -74,7 +74,7 @@ impl Region {
     }
 
     /// The region resized to `size` x `size` for the model (anti-aliased when shrinking).
-    pub fn model_input(&self, img: &RgbImage, size: u32) -> RgbImage {
+    pub(super) fn model_input(&self, img: &RgbImage, size: u32) -> RgbImage {
         let cut = self.cut(img);
         if cut.dimensions() == (size, size) {
             cut
@@ -85,7 +85,7 @@ impl Region {
 
     /// Blends `patch` (the region's size) into `img` with weight `mask` (row-major, one value
     /// per patch pixel in 0..1); pixels outside `img` are skipped.
-    pub fn paste(&self, img: &mut RgbImage, patch: &RgbImage, mask: Option<&[f32]>) {
+    pub(super) fn paste(&self, img: &mut RgbImage, patch: &RgbImage, mask: Option<&[f32]>) {
         let (iw, ih) = (img.width() as i64, img.height() as i64);
         for (x, y, px) in patch.enumerate_pixels() {
             let (tx, ty) = (self.x0 + x as i64, self.y0 + y as i64);
@@ -101,7 +101,7 @@ impl Region {
     }
 
     /// Paste weights: 1 inside, easing to 0 over the outer `FEATHER` of the region (smoothstep).
-    pub fn feather_mask(&self) -> Vec<f32> {
+    pub(super) fn feather_mask(&self) -> Vec<f32> {
         let f = (FEATHER * self.w.min(self.h) as f32).max(1.0);
         let ease = |d: f32| {
             let t = (d / f).clamp(0.0, 1.0);

@@ -32,7 +32,7 @@ pub struct DenseMotion {
 
 /// The dense motion network.
 #[derive(Debug, Clone)]
-pub struct DenseMotionNetwork {
+pub(super) struct DenseMotionNetwork {
     down: AntiAliasDown,
     hourglass: Hourglass,
     maps: SameConv,
@@ -43,7 +43,7 @@ pub struct DenseMotionNetwork {
 
 impl DenseMotionNetwork {
     /// Loads `down`, `hourglass`, `maps`, `up.*` and `occlusion.*`.
-    pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         let p = &cfg.dense_motion_params;
         let k = cfg.common_params.num_tps;
         let c = cfg.common_params.num_channels;
@@ -85,13 +85,13 @@ impl DenseMotionNetwork {
 
     /// The anti-aliased, downsampled source the motion is estimated on; computed once per
     /// source.
-    pub fn downsample(&self, source: &Tensor) -> Result<Tensor> {
+    pub(super) fn downsample(&self, source: &Tensor) -> Result<Tensor> {
         self.down.forward(source)
     }
 
     /// Runs the network for one frame. `source_down` is [`Self::downsample`] of the source,
     /// keypoints are (x, y) lists of 5K points.
-    pub fn forward(
+    pub(super) fn forward(
         &self,
         source_down: &Tensor,
         kp_driving: &[[f32; 2]],

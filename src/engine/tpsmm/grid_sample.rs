@@ -9,7 +9,7 @@ use rayon::prelude::*;
 /// Samples `input` (N, C, H, W) at the normalised (x, y) locations of `grid` (N, Ho, Wo, 2),
 /// like `torch.nn.functional.grid_sample(input, grid, align_corners=True)`: -1 and 1 are the
 /// centres of the border pixels and samples outside the image read zeros.
-pub fn grid_sample(input: &Tensor, grid: &Tensor) -> Result<Tensor> {
+pub(super) fn grid_sample(input: &Tensor, grid: &Tensor) -> Result<Tensor> {
     let (n, _, _, _) = input.dims4()?;
     let (gn, _, _, two) = grid.dims4()?;
     if gn != n || two != 2 {
@@ -102,7 +102,7 @@ impl F32Kernel2 for GridSample {
 }
 
 /// [`grid_sample`] built from gathers and arithmetic, for devices without the CPU kernel.
-pub fn grid_sample_composed(input: &Tensor, grid: &Tensor) -> Result<Tensor> {
+pub(super) fn grid_sample_composed(input: &Tensor, grid: &Tensor) -> Result<Tensor> {
     let (n, c, h, w) = input.dims4()?;
     let (_, ho, wo, _) = grid.dims4()?;
     let dtype = input.dtype();

@@ -21,7 +21,7 @@ pub struct Inpainted {
 
 /// The inpainting generator.
 #[derive(Debug, Clone)]
-pub struct InpaintingNetwork {
+pub(super) struct InpaintingNetwork {
     first: SameBlock,
     down: Vec<DownBlock>,
     resblocks: Vec<ResBlock>,
@@ -31,7 +31,7 @@ pub struct InpaintingNetwork {
 
 impl InpaintingNetwork {
     /// Loads `first`, `down_blocks.*`, `resblock.*`, `up_blocks.*` and `final`.
-    pub fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(cfg: &Config, vb: VarBuilder) -> Result<Self> {
         let g = &cfg.generator_params;
         let c = cfg.common_params.num_channels;
         let n = g.num_down_blocks;
@@ -72,7 +72,7 @@ impl InpaintingNetwork {
     }
 
     /// Encoder maps of the source, finest first: computed once per source.
-    pub fn encode(&self, source: &Tensor) -> Result<Vec<Tensor>> {
+    pub(super) fn encode(&self, source: &Tensor) -> Result<Vec<Tensor>> {
         let mut maps = vec![self.first.forward(source)?];
         for block in &self.down {
             let next = block.forward(maps.last().expect("non-empty"))?;
@@ -83,7 +83,7 @@ impl InpaintingNetwork {
 
     /// Decodes one frame from the source, its encoder maps, the (1, h, w, 2) deformation and
     /// the occlusion maps (coarse to fine).
-    pub fn decode(
+    pub(super) fn decode(
         &self,
         source: &Tensor,
         encoder_maps: &[Tensor],
@@ -121,7 +121,7 @@ impl InpaintingNetwork {
 
 /// Warps `x` (1, C, H, W) with the deformation, resized bilinearly (align_corners) to H x W
 /// when it has another size (`deform_input`).
-pub fn warp(x: &Tensor, deformation: &Tensor) -> Result<Tensor> {
+pub(super) fn warp(x: &Tensor, deformation: &Tensor) -> Result<Tensor> {
     let (_, h, w) = x.dims4().map(|(n, _, h, w)| (n, h, w))?;
     let (_, dh, dw, _) = deformation.dims4()?;
     let grid = if (dh, dw) == (h, w) {

@@ -9,7 +9,7 @@ use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
 const BN_EPS: f64 = 1e-5;
 
 /// Per-channel (scale, shift) of an eval-mode batch norm: y = x * scale + shift.
-pub fn batch_norm_affine(channels: usize, vb: &VarBuilder) -> Result<(Tensor, Tensor)> {
+pub(super) fn batch_norm_affine(channels: usize, vb: &VarBuilder) -> Result<(Tensor, Tensor)> {
     let gamma = vb.get(channels, "weight")?;
     let beta = vb.get(channels, "bias")?;
     let mean = vb.get(channels, "running_mean")?;
@@ -105,7 +105,7 @@ impl Module for BasicBlock {
 /// The keypoint detector (`kp_detector`): image (N, 3, H, W) in [0, 1] -> keypoints
 /// (N, 5K, 2), (x, y) in (-1, 1).
 #[derive(Debug, Clone)]
-pub struct KpDetector {
+pub(super) struct KpDetector {
     stem: ConvBn,
     blocks: Vec<BasicBlock>,
     fc: Linear,
@@ -115,7 +115,7 @@ pub struct KpDetector {
 impl KpDetector {
     /// Loads `fg_encoder.*` for a detector emitting `num_kp` keypoints from `channels`-channel
     /// images.
-    pub fn new(channels: usize, num_kp: usize, vb: VarBuilder) -> Result<Self> {
+    pub(super) fn new(channels: usize, num_kp: usize, vb: VarBuilder) -> Result<Self> {
         let vb = vb.pp("fg_encoder");
         let stem = ConvBn::new(channels, 64, 7, 2, vb.pp("conv1"), vb.pp("bn1"))?;
         let mut blocks = Vec::with_capacity(8);

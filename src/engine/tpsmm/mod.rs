@@ -7,22 +7,24 @@
 //! the TPS solves and the convex hull ([`tps`]). [`model::Tpsmm`] ties them together with the
 //! source-side work done once ([`model::PreparedSource`]).
 
-pub mod avd;
-pub mod blocks;
-pub mod checkpoint;
-pub mod config;
-pub mod crop;
-pub mod dense_motion;
-pub mod engine;
-pub mod frames;
-pub mod grid_sample;
-pub mod inpainting;
-pub mod keypoint_detector;
-pub mod model;
-pub mod tps;
-pub mod transfer;
+mod avd;
+mod blocks;
+mod checkpoint;
+mod config;
+mod crop;
+mod dense_motion;
+mod engine;
+mod frames;
+mod grid_sample;
+mod inpainting;
+mod keypoint_detector;
+mod model;
+mod tps;
+mod transfer;
 
 pub use config::Config;
 pub use engine::{CropMode, TpsmmEngine, TpsmmOptions};
-pub use model::{AnimatedFrame, PreparedSource, Tpsmm};
+pub use frames::{image_tensor, tensor_image};
+pub use model::{points_tensor, AnimatedFrame, PreparedSource, Tpsmm};
+pub use tps::Tps;
 pub use transfer::{KeypointTransfer, Mode};

@@ -174,7 +174,7 @@ impl Tpsmm {
 }
 
 /// Keypoints (1, N, 2) as host (x, y) pairs.
-pub fn points(kp: &Tensor) -> Result<Vec<[f32; 2]>> {
+pub(super) fn points(kp: &Tensor) -> Result<Vec<[f32; 2]>> {
     let flat: Vec<f32> = kp.flatten_all().and_then(|t| t.to_vec1()).map_err(failed)?;
     Ok(flat.chunks_exact(2).map(|p| [p[0], p[1]]).collect())
 }

@@ -15,7 +15,7 @@ const KP_VARIANCE: f32 = 0.01;
 
 /// Normalised coordinate of pixel `i` of `n` (align_corners convention: -1 and 1 at the border
 /// pixel centres).
-pub fn grid_coord(i: usize, n: usize) -> f32 {
+pub(super) fn grid_coord(i: usize, n: usize) -> f32 {
     2.0 * (i as f32 / (n as f32 - 1.0)) - 1.0
 }
 
@@ -131,7 +131,7 @@ fn solve_linear<const N: usize, const M: usize>(mut a: [[f64; M]; N]) -> [[f64; 
 }
 
 /// Solves one TPS per group of five keypoints, mapping `driving` onto `source` keypoints.
-pub fn solve_all(driving: &[[f32; 2]], source: &[[f32; 2]]) -> Vec<Tps> {
+pub(super) fn solve_all(driving: &[[f32; 2]], source: &[[f32; 2]]) -> Vec<Tps> {
     driving
         .chunks_exact(KP_PER_TPS)
         .zip(source.chunks_exact(KP_PER_TPS))
@@ -145,7 +145,7 @@ pub fn solve_all(driving: &[[f32; 2]], source: &[[f32; 2]]) -> Vec<Tps> {
 }
 
 /// Sampling grids (K+1, h, w, 2): slot 0 the identity, then each TPS applied to the grid.
-pub fn transformations(tps: &[Tps], h: usize, w: usize) -> Vec<f32> {
+pub(super) fn transformations(tps: &[Tps], h: usize, w: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity((tps.len() + 1) * h * w * 2);
     for i in 0..h {
         for j in 0..w {
@@ -165,7 +165,7 @@ pub fn transformations(tps: &[Tps], h: usize, w: usize) -> Vec<f32> {
 
 /// Heatmap (5K+1, h, w): a zero channel, then per keypoint the driving Gaussian minus the
 /// source Gaussian (variance 0.01 in normalised coordinates).
-pub fn heatmap(driving: &[[f32; 2]], source: &[[f32; 2]], h: usize, w: usize) -> Vec<f32> {
+pub(super) fn heatmap(driving: &[[f32; 2]], source: &[[f32; 2]], h: usize, w: usize) -> Vec<f32> {
     let gauss = |kp: [f32; 2], x: f32, y: f32| {
         let (dx, dy) = (x - kp[0], y - kp[1]);
         (-0.5 * (dx * dx + dy * dy) / KP_VARIANCE).exp()
@@ -186,7 +186,7 @@ pub fn heatmap(driving: &[[f32; 2]], source: &[[f32; 2]], h: usize, w: usize) ->
 
 /// Area of the convex hull of 2-D points (monotone chain, f64), as scipy's
 /// `ConvexHull(points).volume`; 0 for fewer than three non-collinear points.
-pub fn convex_hull_area(points: &[[f32; 2]]) -> f64 {
+pub(super) fn convex_hull_area(points: &[[f32; 2]]) -> f64 {
     let mut p: Vec<[f64; 2]> = points.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
     p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
     p.dedup();

@@ -82,7 +82,7 @@ impl KeypointTransfer {
 }
 
 /// sqrt(source area) / sqrt(initial driving area); 1 when the driving hull is degenerate.
-pub fn relative_scale(source_area: f64, initial_area: f64) -> f64 {
+pub(super) fn relative_scale(source_area: f64, initial_area: f64) -> f64 {
     if initial_area > 0.0 {
         source_area.sqrt() / initial_area.sqrt()
     } else {

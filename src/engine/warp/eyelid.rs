@@ -64,7 +64,7 @@ const LASH_MARGIN: f32 = 0.1;
 const LASH_DARKENING: f32 = 0.35;
 
 /// Per-portrait state for drawing eyelids down over closing eyes.
-pub struct EyelidFiller {
+pub(super) struct EyelidFiller {
     eyes: Vec<PortraitEye>,
 }
 
@@ -90,7 +90,7 @@ struct PortraitEye {
 impl EyelidFiller {
     /// Measures the portrait's eyes. An eye that is already closed in the portrait is left to
     /// the warp.
-    pub fn new(landmarks: &[[f32; 3]]) -> Self {
+    pub(super) fn new(landmarks: &[[f32; 3]]) -> Self {
         let unit = eye_distance(landmarks).max(1.0);
         let down = face_down(landmarks);
         let eyes = EYES
@@ -127,7 +127,7 @@ impl EyelidFiller {
     /// Draws the lids into `out` (the warped frame) wherever the `target` eyes are more closed
     /// than the portrait's, sampling lid and eye from `portrait`.
     /// `grid` is the frame's warp, which the lid slides blend into at their far ends.
-    pub fn fill(
+    pub(super) fn fill(
         &self,
         out: &mut RgbImage,
         portrait: &RgbImage,

@@ -87,15 +87,4 @@ impl WarpGrid {
             .min(cross(bottom, right))
             / s2
     }
-
-    /// Whether cell `(i, j)` shows the portrait unchanged (every corner maps to itself).
-    pub fn cell_is_identity(&self, i: usize, j: usize) -> bool {
-        [(i, j), (i + 1, j), (i, j + 1), (i + 1, j + 1)]
-            .iter()
-            .all(|&(a, b)| {
-                let p = self.node_position(a, b);
-                let s = self.source[b * self.cols + a];
-                (p[0] - s[0]).abs() < 1e-3 && (p[1] - s[1]).abs() < 1e-3
-            })
-    }
 }

@@ -16,11 +16,11 @@ mod mouth;
 mod rbf;
 mod remap;
 
-pub use eyelid::EyelidFiller;
+use eyelid::EyelidFiller;
 pub use field::{WarpField, MIN_JACOBIAN};
 pub use gpu::GpuRemap;
 pub use grid::WarpGrid;
-pub use mouth::MouthFiller;
+use mouth::MouthFiller;
 pub use remap::remap;
 
 use super::{Device, DriveFrame, Engine};

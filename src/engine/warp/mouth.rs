@@ -28,7 +28,7 @@ const LIP_SHADE: f32 = 0.7;
 const CAVITY: [f32; 3] = [150.0, 45.0, 50.0];
 
 /// Per-portrait state for painting mouth interiors.
-pub struct MouthFiller {
+pub(super) struct MouthFiller {
     portrait_opening: f32,
     skin: [f32; 3],
     lips: [f32; 3],
@@ -36,7 +36,7 @@ pub struct MouthFiller {
 
 impl MouthFiller {
     /// Measures the portrait's own mouth opening and its skin and lip colours.
-    pub fn new(portrait: &RgbImage, landmarks: &[[f32; 3]]) -> Self {
+    pub(super) fn new(portrait: &RgbImage, landmarks: &[[f32; 3]]) -> Self {
         let lip_points: Vec<usize> = vec![0, 17, 37, 267, 84, 314];
         Self {
             portrait_opening: mouth_opening(landmarks) / eye_distance(landmarks).max(1.0),
@@ -46,7 +46,7 @@ impl MouthFiller {
     }
 
     /// Paints the interior into `out` (the warped frame) inside the target mouth opening.
-    pub fn fill(
+    pub(super) fn fill(
         &self,
         out: &mut RgbImage,
         target: &[[f32; 3]],

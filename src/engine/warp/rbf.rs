@@ -2,7 +2,7 @@
 //! warp, fitted at the control landmarks and fading to nothing a few radii away from them.
 
 /// A fitted Gaussian RBF field `f(q) = Σ αⱼ exp(-|q - cⱼ|² / 2σ²)`.
-pub struct GaussianRbf {
+pub(super) struct GaussianRbf {
     centres: Vec<[f32; 2]>,
     weights: Vec<[f32; 2]>,
     inv_two_sigma2: f32,
@@ -14,7 +14,12 @@ impl GaussianRbf {
     /// Fits the field to `values` at `centres` with kernel width `sigma`. `smoothing` (relative
     /// to the kernel's peak, e.g. 0.02) trades exactness for calm behaviour where centres crowd,
     /// such as closed eyelids whose upper and lower points meet.
-    pub fn fit(centres: &[[f32; 2]], values: &[[f32; 2]], sigma: f32, smoothing: f32) -> Self {
+    pub(super) fn fit(
+        centres: &[[f32; 2]],
+        values: &[[f32; 2]],
+        sigma: f32,
+        smoothing: f32,
+    ) -> Self {
         let n = centres.len();
         let inv_two_sigma2 = 1.0 / (2.0 * sigma * sigma);
         let mut k = vec![0.0f64; n * n];
@@ -42,7 +47,7 @@ impl GaussianRbf {
     }
 
     /// The field's value at `q`.
-    pub fn eval(&self, q: [f32; 2]) -> [f32; 2] {
+    pub(super) fn eval(&self, q: [f32; 2]) -> [f32; 2] {
         let cutoff = self.reach * self.reach;
         let mut out = [0.0f32; 2];
         for (c, w) in self.centres.iter().zip(&self.weights) {
@@ -57,7 +62,7 @@ impl GaussianRbf {
     }
 
     /// The bounding box `[x0, y0, x1, y1]` outside which the field is zero.
-    pub fn support(&self) -> [f32; 4] {
+    pub(super) fn support(&self) -> [f32; 4] {
         let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
         for c in &self.centres {
             b = [

@@ -55,7 +55,7 @@ pub fn remap(src: &RgbImage, grid: &WarpGrid) -> RgbImage {
 }
 
 /// The colour of `raw` (RGB, `w` × `h`) at `(x, y)`, bilinear, clamped at the edges.
-pub fn bilinear(raw: &[u8], w: u32, h: u32, x: f32, y: f32) -> [u8; 3] {
+pub(super) fn bilinear(raw: &[u8], w: u32, h: u32, x: f32, y: f32) -> [u8; 3] {
     let x = x.clamp(0.0, (w - 1) as f32);
     let y = y.clamp(0.0, (h - 1) as f32);
     let x0 = (x as u32).min(w.saturating_sub(2));
