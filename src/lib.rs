@@ -7,13 +7,15 @@
 //! Data flows one way through one module per pipeline stage:
 //! [`media`] (decode) → [`keypoints`] → [`motion`] → [`engine`] → [`preview`] / [`watermark`] →
 //! [`media`] (encode). Both networks (`keypoints`, the neural engine) run on the CPU kernels in
-//! [`kernels`], the bottom of the graph. The `animate` binary is a thin command-line layer over
-//! this library.
+//! [`kernels`], the bottom of the graph; the wgpu setup shared by the warp's remap and the
+//! preview window sits beside it (`gpu`, crate-internal). The `animate` binary is a thin
+//! command-line layer over this library.
 
 #![warn(unreachable_pub)]
 
 pub mod engine;
 pub mod error;
+mod gpu;
 pub mod kernels;
 pub mod keypoints;
 pub mod media;

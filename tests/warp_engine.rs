@@ -358,7 +358,7 @@ fn gpu_and_cpu_remaps_agree() {
         let grid = field.grid(target);
         let (c, g) = (remap(&f.image, &grid), gpu.remap(&grid).unwrap());
         let p = common::psnr(&c, &g);
-        eprintln!("CPU vs GPU ({}): {p:.1} dB", gpu.adapter_name);
+        eprintln!("CPU vs GPU ({}): {p:.1} dB", gpu.adapter_name());
         assert!(p >= 45.0, "CPU and GPU differ: {p} dB");
     }
 }

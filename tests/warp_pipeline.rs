@@ -136,6 +136,71 @@ fn rejected_settings_are_named_by_their_flags_before_any_work() {
 }
 
 #[test]
+fn a_gpu_failing_mid_run_hands_over_to_the_cpu_and_the_export_completes() {
+    let test = "a_gpu_failing_mid_run_hands_over_to_the_cpu_and_the_export_completes";
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, device: &str, fail_at: Option<&str>| {
+        let mut cmd = Command::new(common::animate_bin());
+        cmd.arg(common::example("grace_hopper.jpg"))
+            .args([
+                "--driver",
+                "preset:nod",
+                "--duration",
+                "0.4",
+                "--max-size",
+                "256",
+            ])
+            .args(["--device", device, "--no-preview", "-o"])
+            .arg(out);
+        if let Some(n) = fail_at {
+            cmd.env("SFUMATO_GPU_FAIL_AT_FRAME", n);
+        }
+        cmd.output().unwrap()
+    };
+    let probe = run(&dir.path().join("probe/"), "gpu", None);
+    if !probe.status.success() {
+        let stderr = String::from_utf8_lossy(&probe.stderr);
+        eprintln!("SKIPPED {test}: no GPU adapter here ({})", stderr.trim());
+        return;
+    }
+    let fell_back = dir.path().join("fell_back/");
+    let cpu = dir.path().join("cpu/");
+    let failing = run(&fell_back, "gpu", Some("3"));
+    let stderr = String::from_utf8_lossy(&failing.stderr);
+    assert_eq!(failing.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("injected GPU failure")
+            && stderr.contains("at frame 3; warping on the CPU"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warp on CPU"),
+        "the summary names the CPU: {stderr}"
+    );
+    assert!(run(&cpu, "cpu", None).status.success());
+    let frames = |d: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let (a, b) = (frames(&fell_back), frames(&cpu));
+    assert_eq!(a.len(), b.len());
+    assert_eq!(a.len(), 10, "{a:?}");
+    // Same picture on both paths (each export carries its own watermark payload).
+    for (x, y) in a.iter().zip(&b) {
+        let (x, y) = (
+            image::open(x).unwrap().to_rgb8(),
+            image::open(y).unwrap().to_rgb8(),
+        );
+        let p = common::psnr(&x, &y);
+        assert!(p >= 38.0, "{p} dB");
+    }
+}
+
+#[test]
 fn idle_preset_gif_loops_without_a_jump() {
     let Some(shared) = common::shared_dir("idle_preset_gif_loops_without_a_jump") else {
         return;

@@ -7,6 +7,7 @@ use image::RgbaImage;
 use winit::window::Window;
 
 use super::layout::Rect;
+use crate::gpu::{self, GpuDevice};
 
 /// Why the GPU side could not start; the preview is then reported unavailable.
 pub(crate) type StartError = String;
@@ -50,19 +51,13 @@ impl Renderer {
         let surface = instance
             .create_surface(window)
             .map_err(|e| format!("cannot draw into the window: {e}"))?;
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            compatible_surface: Some(&surface),
-            ..Default::default()
-        }))
-        .map_err(|e| e.to_string())?;
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("sfumato preview"),
-            required_limits: wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits()),
-            ..Default::default()
-        }))
-        .map_err(|e| format!("the graphics adapter refused a device: {e}"))?;
-        // A driver error must not take the export down with it: log it instead of panicking.
-        device.on_uncaptured_error(Arc::new(|e| log::error!("preview: graphics error: {e}")));
+        // Device errors are logged, not panics: a driver error must not take the export down.
+        let GpuDevice {
+            adapter,
+            device,
+            queue,
+            ..
+        } = gpu::open(instance, Some(&surface), "sfumato preview")?;
 
         let caps = surface.get_capabilities(&adapter);
         let format = caps

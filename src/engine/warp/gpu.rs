@@ -2,14 +2,14 @@
 //! [`super::remap::remap`] on whatever adapter wgpu finds (a GPU, or lavapipe's software Vulkan).
 
 use super::grid::WarpGrid;
+use crate::gpu::{self, GpuDevice};
 use crate::{Error, Result};
 use image::RgbImage;
 use wgpu::util::DeviceExt;
 
 /// A GPU remapper holding one portrait on the device.
 pub struct GpuRemap {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
+    gpu: GpuDevice,
     pipeline: wgpu::ComputePipeline,
     params: wgpu::Buffer,
     src: wgpu::Buffer,
@@ -17,8 +17,6 @@ pub struct GpuRemap {
     readback: wgpu::Buffer,
     width: u32,
     height: u32,
-    /// The adapter's name, for the log.
-    pub adapter_name: String,
 }
 
 #[repr(C)]
@@ -36,25 +34,15 @@ impl GpuRemap {
     /// Finds an adapter and uploads the portrait; fails when no adapter exists, or when the only
     /// one is a software rasteriser (lavapipe, llvmpipe) and `allow_software` is false.
     pub fn new(portrait: &RgbImage, allow_software: bool) -> Result<Self> {
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            ..Default::default()
-        }))
-        .map_err(|e| Error::Failed(format!("no GPU adapter: {e}")))?;
-        let info = adapter.get_info();
-        let adapter_name = info.name;
-        if info.device_type == wgpu::DeviceType::Cpu && !allow_software {
+        let gpu =
+            gpu::open(&gpu::headless_instance(), None, "sfumato warp").map_err(Error::Failed)?;
+        if gpu.software && !allow_software {
             return Err(Error::Failed(format!(
-                "only a software GPU adapter ('{adapter_name}') was found"
+                "only a software GPU adapter ('{}') was found",
+                gpu.name
             )));
         }
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("sfumato warp"),
-            ..Default::default()
-        }))
-        .map_err(|e| Error::Failed(format!("GPU device '{adapter_name}': {e}")))?;
+        let device = &gpu.device;
         let (width, height) = portrait.dimensions();
         let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("remap.wgsl"),
@@ -97,8 +85,7 @@ impl GpuRemap {
             mapped_at_creation: false,
         });
         Ok(Self {
-            device,
-            queue,
+            gpu,
             pipeline,
             params,
             src,
@@ -106,11 +93,16 @@ impl GpuRemap {
             readback,
             width,
             height,
-            adapter_name,
         })
     }
 
-    /// Warps the portrait through `grid` on the GPU and reads the frame back.
+    /// The adapter's name.
+    pub fn adapter_name(&self) -> &str {
+        &self.gpu.name
+    }
+
+    /// Warps the portrait through `grid` on the GPU and reads the frame back; fails when the
+    /// device reports an error or the readback does.
     pub fn remap(&self, grid: &WarpGrid) -> Result<RgbImage> {
         let params = Params {
             width: self.width,
@@ -120,26 +112,31 @@ impl GpuRemap {
             spacing: grid.spacing as f32,
             pad: [0; 3],
         };
-        self.queue
+        self.gpu
+            .queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
         let grid_buf = self
+            .gpu
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("grid"),
                 contents: bytemuck::cast_slice(&grid.source),
                 usage: wgpu::BufferUsages::STORAGE,
             });
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("remap"),
-            layout: &self.pipeline.get_bind_group_layout(0),
-            entries: &[
-                entry(0, &self.params),
-                entry(1, &grid_buf),
-                entry(2, &self.src),
-                entry(3, &self.dst),
-            ],
-        });
-        let mut encoder = self.device.create_command_encoder(&Default::default());
+        let bind = self
+            .gpu
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("remap"),
+                layout: &self.pipeline.get_bind_group_layout(0),
+                entries: &[
+                    entry(0, &self.params),
+                    entry(1, &grid_buf),
+                    entry(2, &self.src),
+                    entry(3, &self.dst),
+                ],
+            });
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             pass.set_pipeline(&self.pipeline);
@@ -148,10 +145,11 @@ impl GpuRemap {
         }
         let size = (self.width as u64) * (self.height as u64) * 4;
         encoder.copy_buffer_to_buffer(&self.dst, 0, &self.readback, 0, size);
-        self.queue.submit([encoder.finish()]);
+        self.gpu.queue.submit([encoder.finish()]);
         let slice = self.readback.slice(..);
         slice.map_async(wgpu::MapMode::Read, |_| {});
-        self.device
+        self.gpu
+            .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Failed(format!("GPU remap: {e}")))?;
         let out = {
@@ -166,6 +164,9 @@ impl GpuRemap {
             rgb
         };
         self.readback.unmap();
+        if let Some(e) = self.gpu.take_error() {
+            return Err(Error::Failed(format!("GPU remap: {e}")));
+        }
         RgbImage::from_raw(self.width, self.height, out)
             .ok_or_else(|| Error::Failed("GPU readback has the wrong size".into()))
     }

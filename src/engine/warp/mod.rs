@@ -2,9 +2,10 @@
 //! moves its landmarks onto the target landmarks, with eyelids and an open mouth handled.
 //!
 //! Per frame: [`WarpField`] turns the sparse landmark motion into a coarse backward-map
-//! [`WarpGrid`]; a remap (wgpu compute shader or multi-threaded CPU, same arithmetic) samples
-//! the portrait through it; then, on the CPU for both remaps, [`EyelidFiller`] draws the upper
-//! lids down over closing eyes and [`MouthFiller`] paints the mouth interior where it opens.
+//! [`WarpGrid`]; a remap (wgpu compute shader or multi-threaded CPU, same arithmetic, behind one
+//! interface; a GPU that fails mid-run hands over to the CPU) samples the portrait through it;
+//! then, on the CPU for both remaps, the eyelid filler draws the upper lids down over closing
+//! eyes and the mouth filler paints the mouth interior where it opens.
 
 mod eyelid;
 mod field;
@@ -22,6 +23,7 @@ pub use gpu::GpuRemap;
 pub use grid::WarpGrid;
 use mouth::MouthFiller;
 pub use remap::remap;
+use remap::Remap;
 
 use super::{Device, DriveFrame, Engine};
 use crate::keypoints::{Face, MESH_POINTS};
@@ -55,7 +57,7 @@ pub struct WarpEngine {
     field: WarpField,
     eyelids: EyelidFiller,
     mouth: MouthFiller,
-    gpu: Option<GpuRemap>,
+    remap: Remap,
 }
 
 impl WarpEngine {
@@ -71,27 +73,13 @@ impl WarpEngine {
         if w < 8 || h < 8 {
             return Err(Error::BadInput(format!("portrait is too small ({w}x{h})")));
         }
-        let gpu = match device {
-            Device::Cpu => None,
-            Device::Gpu => Some(GpuRemap::new(&portrait, true)?),
-            Device::Auto => match GpuRemap::new(&portrait, false) {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    log::warn!("{e}; warping on the CPU instead");
-                    None
-                }
-            },
-        };
-        if let Some(g) = &gpu {
-            log::info!("warp engine on GPU adapter '{}'", g.adapter_name);
-        }
         Ok(Self {
+            remap: Remap::new(&portrait, device)?,
             field: WarpField::new(&face.landmarks, w, h),
             eyelids: EyelidFiller::new(&face.landmarks),
             mouth: MouthFiller::new(&portrait, &face.landmarks),
             portrait,
             driver_interior: true,
-            gpu,
         })
     }
 
@@ -113,17 +101,15 @@ impl Engine for WarpEngine {
         "warp"
     }
 
-    /// Whether the remap runs on a GPU adapter.
+    /// Whether the remap runs on a GPU adapter (false once a failing GPU handed over to the
+    /// CPU).
     fn uses_gpu(&self) -> bool {
-        self.gpu.is_some()
+        self.remap.on_gpu()
     }
 
     fn render(&mut self, frame: &DriveFrame<'_>) -> Result<RgbImage> {
         let grid = self.field.grid(frame.target_landmarks);
-        let mut out = match &self.gpu {
-            Some(g) => g.remap(&grid)?,
-            None => remap(&self.portrait, &grid),
-        };
+        let mut out = self.remap.run(&self.portrait, &grid, frame.index);
         self.eyelids
             .fill(&mut out, &self.portrait, &grid, frame.target_landmarks);
         let driver = frame

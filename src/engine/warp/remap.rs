@@ -1,10 +1,75 @@
-//! The multi-threaded CPU remap: every output pixel takes the bilinearly interpolated portrait
-//! colour at the source position the grid gives it. The WGSL shader computes the same thing.
+//! The warp's per-pixel remap behind one interface ([`Remap`]): every output pixel takes the
+//! bilinearly interpolated portrait colour at the source position the grid gives it, on the GPU
+//! (the WGSL shader) or on the CPU (multi-threaded, [`remap`]), which give the same picture.
 
+use super::gpu::GpuRemap;
 use super::grid::WarpGrid;
+use crate::engine::Device;
 use crate::media::to_level;
+use crate::Result;
 use image::RgbImage;
 use rayon::prelude::*;
+
+/// Where the remap runs. A GPU that fails mid-run hands over to the CPU for the rest of the
+/// run, with one log line: the frames go on, the same picture.
+pub(crate) enum Remap {
+    Gpu(Box<GpuRemap>),
+    Cpu,
+}
+
+impl Remap {
+    /// The remap `device` asks for: `Auto` takes a hardware GPU and falls back to the CPU
+    /// (with one log line) without one; `Gpu` takes any adapter or fails.
+    pub(crate) fn new(portrait: &RgbImage, device: Device) -> Result<Self> {
+        let remap = match device {
+            Device::Cpu => Remap::Cpu,
+            Device::Gpu => Remap::Gpu(Box::new(GpuRemap::new(portrait, true)?)),
+            Device::Auto => match GpuRemap::new(portrait, false) {
+                Ok(g) => Remap::Gpu(Box::new(g)),
+                Err(e) => {
+                    log::warn!("{e}; warping on the CPU instead");
+                    Remap::Cpu
+                }
+            },
+        };
+        if let Remap::Gpu(g) = &remap {
+            log::info!("warp engine on GPU adapter '{}'", g.adapter_name());
+        }
+        Ok(remap)
+    }
+
+    /// Whether the remap (still) runs on a GPU adapter.
+    pub(crate) fn on_gpu(&self) -> bool {
+        matches!(self, Remap::Gpu(_))
+    }
+
+    /// Warps `portrait` through `grid` for frame `index`.
+    pub(crate) fn run(&mut self, portrait: &RgbImage, grid: &WarpGrid, index: usize) -> RgbImage {
+        if let Remap::Gpu(gpu) = self {
+            match injected_failure(index).and_then(|()| gpu.remap(grid)) {
+                Ok(frame) => return frame,
+                Err(e) => {
+                    log::warn!("{e} at frame {index}; warping on the CPU from here on");
+                    *self = Remap::Cpu;
+                }
+            }
+        }
+        remap(portrait, grid)
+    }
+}
+
+/// Fails the GPU remap at frame `SFUMATO_GPU_FAIL_AT_FRAME` (debug builds only): how the tests
+/// reach the fallback without a failing GPU.
+fn injected_failure(index: usize) -> Result<()> {
+    #[cfg(debug_assertions)]
+    if std::env::var("SFUMATO_GPU_FAIL_AT_FRAME").is_ok_and(|v| v.parse() == Ok(index)) {
+        return Err(crate::Error::Failed(
+            "injected GPU failure (SFUMATO_GPU_FAIL_AT_FRAME)".into(),
+        ));
+    }
+    let _ = index;
+    Ok(())
+}
 
 /// Warps `src` through `grid` into a new image of the same size.
 pub fn remap(src: &RgbImage, grid: &WarpGrid) -> RgbImage {
