@@ -179,11 +179,11 @@ fn a_marked_gif_of_a_real_driver_verifies_and_the_driver_does_not() {
             encoder.write_frame(&gif_frame).unwrap();
         }
     }
-    let marked = watermark::verify_file(&gif_path).unwrap();
+    let marked = sfumato::pipeline::verify::verify_file(&gif_path).unwrap();
     assert_eq!(marked.kind, "video");
     assert_eq!(marked.detection.frames, frames.len());
     assert_eq!(marked.detection.payload, Some(marker.payload()));
-    let clean = watermark::verify_file(&driver).unwrap();
+    let clean = sfumato::pipeline::verify::verify_file(&driver).unwrap();
     assert_eq!(clean.detection.payload, None);
     assert_eq!(clean.detection.frames, 216);
 }

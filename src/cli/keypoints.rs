@@ -2,12 +2,13 @@
 //! driver video, as JSON, with an optional overlay to check them by eye.
 
 use super::progress::Progress;
-use serde::Serialize;
-use sfumato::keypoints::{draw_faces, Face, FaceMesh, FaceTracker};
-use sfumato::media::{self, MediaKind, OutputSpec, VideoWriter};
+use sfumato::media;
+use sfumato::pipeline::keypoints::{keypoints, KeypointsJob};
+use sfumato::pipeline::Stage;
 use sfumato::{Error, Result};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// Arguments of `animate keypoints`.
 #[derive(clap::Args, Debug)]
@@ -41,43 +42,34 @@ pub struct KeypointsArgs {
     quiet: bool,
 }
 
-/// JSON of a still image: its size and every face found, in pixels.
-#[derive(Serialize)]
-struct ImageReport<'a> {
-    width: u32,
-    height: u32,
-    faces: &'a [Face],
-}
-
-/// One video frame in the JSON: its index and the tracked faces (none where all were lost).
-#[derive(Serialize)]
-struct FrameReport {
-    index: usize,
-    faces: Vec<Face>,
-}
-
-/// JSON of a video: frame rate, frame size and the tracked faces of every frame.
-#[derive(Serialize)]
-struct VideoReport {
-    fps: f64,
-    width: u32,
-    height: u32,
-    frames: Vec<FrameReport>,
-}
-
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: &KeypointsArgs) -> i32 {
-    super::exit_code(keypoints(args))
+    super::exit_code(run_job(args))
 }
 
-fn keypoints(args: &KeypointsArgs) -> Result<()> {
-    for out in [&args.json, &args.overlay].into_iter().flatten() {
+fn run_job(args: &KeypointsArgs) -> Result<()> {
+    if let Some(out) = &args.json {
         media::check_output_path(out, &[&args.input], args.force)?;
     }
-    let json = match media::probe(&args.input)?.kind {
-        MediaKind::Image => image_keypoints(args)?,
-        MediaKind::Video => video_keypoints(args)?,
+    let job = KeypointsJob {
+        input: args.input.clone(),
+        overlay: args.overlay.clone(),
+        smoothing: !args.no_smoothing,
+        max_faces: args.max_faces,
+        force: args.force,
     };
+    let bar: Mutex<Option<Progress>> = Mutex::new(None);
+    let on_progress = |_: Stage, _done: u64, total: Option<u64>| {
+        if let Ok(mut bar) = bar.lock() {
+            bar.get_or_insert_with(|| Progress::new("keypoints", total, args.quiet))
+                .inc();
+        }
+    };
+    let report = keypoints(&job, &on_progress);
+    if let Ok(Some(bar)) = bar.lock().as_deref() {
+        bar.finish();
+    }
+    let json = serde_json::to_string(&report?).map_err(|e| Error::Failed(format!("JSON: {e}")))?;
     match &args.json {
         Some(path) => media::write_atomic(path, json.as_bytes(), args.force),
         None => match writeln!(std::io::stdout().lock(), "{json}") {
@@ -87,94 +79,4 @@ fn keypoints(args: &KeypointsArgs) -> Result<()> {
             _ => Ok(()),
         },
     }
-}
-
-fn no_face(input: &Path) -> Error {
-    Error::BadInput(format!("no face found in {}", input.display()))
-}
-
-fn to_json(value: &impl Serialize) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Failed(format!("JSON: {e}")))
-}
-
-/// Faces of a still portrait (writing the overlay if asked); returns the JSON.
-fn image_keypoints(args: &KeypointsArgs) -> Result<String> {
-    let format = match &args.overlay {
-        Some(path) => Some(image::ImageFormat::from_path(path).map_err(|_| {
-            Error::bad_input(
-                path,
-                "unknown image extension for the overlay; use .png or .jpg",
-            )
-        })?),
-        None => None,
-    };
-    let img = media::load_portrait(&args.input)?;
-    let faces = FaceMesh::load()?.detect_faces(&img)?;
-    if faces.is_empty() {
-        return Err(no_face(&args.input));
-    }
-    let (width, height) = img.dimensions();
-    let json = to_json(&ImageReport {
-        width,
-        height,
-        faces: &faces,
-    })?;
-    if let (Some(path), Some(format)) = (&args.overlay, format) {
-        let mut canvas = img;
-        draw_faces(&mut canvas, &faces);
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        canvas
-            .write_to(&mut bytes, format)
-            .map_err(|e| Error::failed(path, e))?;
-        media::write_atomic(path, bytes.get_ref(), args.force)?;
-    }
-    Ok(json)
-}
-
-/// The tracked faces of every frame of a driver video (writing the overlay video if
-/// asked); returns the JSON.
-fn video_keypoints(args: &KeypointsArgs) -> Result<String> {
-    let mut video = media::open_video(&args.input)?;
-    let info = video.info().clone();
-    let mut writer = match &args.overlay {
-        Some(path) => {
-            let mut spec = OutputSpec::new(path, info.fps, info.width, info.height);
-            spec.force = args.force;
-            Some(VideoWriter::create(spec)?)
-        }
-        None => None,
-    };
-    let mut tracker = FaceTracker::new(FaceMesh::load()?, info.fps.as_f64() as f32)
-        .with_max_faces(args.max_faces);
-    if args.no_smoothing {
-        tracker = tracker.with_smoothing(None);
-    }
-    let progress = Progress::new("keypoints", Some(info.frame_count), args.quiet);
-    let mut frames = Vec::new();
-    while let Some(mut frame) = video.next_frame()? {
-        let faces = tracker.track_all(&frame)?;
-        if let Some(w) = &mut writer {
-            draw_faces(&mut frame, &faces);
-            w.write_frame(&frame)?;
-        }
-        frames.push(FrameReport {
-            index: frames.len(),
-            faces,
-        });
-        progress.inc();
-    }
-    progress.finish();
-    if frames.iter().all(|f| f.faces.is_empty()) {
-        return Err(no_face(&args.input));
-    }
-    if let Some(w) = writer {
-        w.finish()?;
-    }
-    let (fps, width, height) = (info.fps.as_f64(), info.width, info.height);
-    to_json(&VideoReport {
-        fps,
-        width,
-        height,
-        frames,
-    })
 }

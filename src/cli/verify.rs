@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use sfumato::watermark::{verify_file_with_progress, Match, Report, Search};
+use sfumato::pipeline::verify::{verify_file_with_progress, Report};
+use sfumato::watermark::{Match, Search};
 
 use super::progress::Progress;
 

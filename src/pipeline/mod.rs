@@ -1,10 +1,14 @@
-//! The main job, `animate PORTRAIT --driver VIDEO|preset:NAME -o OUT`: decode → keypoints →
-//! motion → engine → watermark (every frame, plus provenance XMP) → writer, with decoding,
-//! rendering and encoding overlapped on separate threads.
+//! The jobs, each driving the stages below: the main one here ([`run`], `animate PORTRAIT
+//! --driver VIDEO|preset:NAME -o OUT`: decode → keypoints → motion → engine → watermark on every
+//! frame, plus provenance XMP → writer, with decoding, rendering and encoding overlapped on
+//! separate threads), [`eval`] (reconstruction quality), [`keypoints`] (faces as JSON) and
+//! [`verify`] (watermark and provenance of a file). Every frame is animated by [`Animator`].
 
 mod animator;
 pub mod eval;
 pub mod guard;
+pub mod keypoints;
+pub mod verify;
 
 pub use animator::{Animated, Animator};
 

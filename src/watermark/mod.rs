@@ -1,8 +1,8 @@
 //! The invisible watermark carried by every exported frame, provenance metadata, and detection.
 //!
 //! The pipeline calls [`Marker::embed`] on every exported frame and puts
-//! [`xmp::Provenance::to_xmp`] into the writer's XMP slot; `animate verify` calls
-//! [`verify_file`].
+//! [`xmp::Provenance::to_xmp`] into the writer's XMP slot; `animate verify` runs the verify
+//! job (`pipeline::verify`), built on [`Detector`] and [`xmp`].
 //!
 //! How it works (details in `src/watermark/README.md`):
 //! - A keyed 32×32-cell tile, half the frame's short side wide (8 px cells on a 512² frame; one
@@ -37,7 +37,6 @@ mod luma;
 mod pattern;
 mod payload;
 mod search;
-mod verify;
 
 pub mod xmp;
 
@@ -45,9 +44,6 @@ pub use detect::{Detection, Detector, Evidence, Match, Scope, Search, WRONG_PAYL
 pub use embed::Marker;
 pub use key::SFUMATO_KEY;
 pub use payload::{Payload, SYNTHETIC_MARKER};
-pub use verify::{
-    verify_file, verify_file_with_progress, MarkedPart, Report, MAX_FRAMES, PART_FRAMES,
-};
 
 /// Detects the Sfumato watermark in one image.
 pub fn detect(img: &image::RgbImage) -> Detection {

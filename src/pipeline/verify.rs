@@ -1,4 +1,5 @@
-//! Checking a file for the watermark and the provenance metadata: what `animate verify` runs.
+//! The verify job: checking a file for the watermark and the provenance metadata, what
+//! `animate verify` runs. Videos are sampled and decided as a whole and part by part.
 
 use std::io::Read;
 use std::path::Path;
@@ -6,9 +7,9 @@ use std::path::Path;
 use image::RgbImage;
 use rayon::prelude::*;
 
-use super::xmp::Provenance;
-use super::{Detection, Detector, Evidence, Payload, Scope};
 use crate::error::io_error;
+use crate::watermark::xmp::Provenance;
+use crate::watermark::{Detection, Detector, Evidence, Payload, Scope};
 use crate::{media, Error, Result};
 
 /// Most frames of a video whose evidence is gathered, spread evenly over the whole video: ten
