@@ -2,7 +2,7 @@
 //! engine's checkpoint settings, mapped onto [`EngineChoice`].
 
 use clap::ValueEnum;
-use sfumato::engine::tpsmm::{CropMode, Mode, TpsmmOptions};
+use sfumato::engine::tpsmm::{CropMode, Mode, TpsmmOptions, DEFAULT_CONFIG};
 use sfumato::engine::warp::WarpOptions;
 use sfumato::engine::Device;
 use sfumato::pipeline::EngineChoice;
@@ -26,7 +26,7 @@ pub struct EngineArgs {
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
     /// `--engine tpsmm`: model config, `vox`, `taichi`, `ted`, `mgif` or a YAML file.
-    #[arg(long, value_name = "NAME|FILE", default_value = "vox")]
+    #[arg(long, value_name = "NAME|FILE", default_value = DEFAULT_CONFIG)]
     config: String,
     /// `--engine tpsmm`: keypoint transfer, `relative` (keeps the portrait's face shape),
     /// `standard` (driver keypoints as they are) or `avd` (the model's pose re-targeting).

@@ -4,7 +4,7 @@
 use candle_core::{bail, CpuStorage, Layout, Result, Shape, Tensor};
 
 use super::depthwise::PhasePlane;
-use super::geometry::{Padding, Window};
+use super::geometry::{ConvWindow, Padding, Window};
 use super::matmul::{fill_bias, matmul_acc};
 use super::stock;
 use super::storage::{apply3, check_bias, fast_path, nchw, F32Kernel3};
@@ -27,15 +27,11 @@ pub fn conv2d(
     if !fast_path(&[x, w, b]) {
         return stock::conv2d(x, w, b, stride, padding);
     }
-    apply3(x, w, b, ConvOp { k, stride, padding })
+    apply3(x, w, b, ConvOp(ConvWindow { k, stride, padding }))
 }
 
 /// The custom op behind [`conv2d`].
-struct ConvOp {
-    k: usize,
-    stride: usize,
-    padding: Padding,
-}
+struct ConvOp(ConvWindow);
 
 impl F32Kernel3 for ConvOp {
     const NAME: &'static str = "sfumato-conv2d";
@@ -45,19 +41,19 @@ impl F32Kernel3 for ConvOp {
         [x, weights, bias]: [&[f32]; 3],
         [xl, _, _]: [&Layout; 3],
     ) -> Result<(CpuStorage, Shape)> {
-        let (n, cin, h, w) = xl.shape().dims4()?;
-        let win = Window::new(Self::NAME, (h, w), self.k, self.stride, self.padding)?;
-        let (cout, area, depth) = (bias.len(), win.out_area(), cin * self.k * self.k);
+        let (n, cin, win) = self.0.over(Self::NAME, xl)?;
+        let (k, plane_len) = (win.k, win.rows.len * win.cols.len);
+        let (cout, area, depth) = (bias.len(), win.out_area(), cin * k * k);
         let mut cols = vec![0f32; depth * area];
         let mut plane = PhasePlane::new(&win);
         let mut out = vec![0f32; n * cout * area];
         for (src, dst) in x
-            .chunks_exact(cin * h * w)
+            .chunks_exact(cin * plane_len)
             .zip(out.chunks_exact_mut(cout * area))
         {
-            for (ci, src_plane) in src.chunks_exact(h * w).enumerate() {
+            for (ci, src_plane) in src.chunks_exact(plane_len).enumerate() {
                 plane.fill(src_plane);
-                im2col_plane(&plane, &win, &mut cols[ci * self.k * self.k * area..]);
+                im2col_plane(&plane, &win, &mut cols[ci * k * k * area..]);
             }
             fill_bias(dst, bias, area);
             matmul_acc(dst, weights, &cols, (cout, area, depth), None);

@@ -6,7 +6,7 @@
 
 use candle_core::{bail, CpuStorage, Layout, Result, Shape, Tensor};
 
-use super::geometry::{Padding, Window};
+use super::geometry::{ConvWindow, Padding, Window};
 use super::simd::{dispatch_fma, madd};
 use super::stock;
 use super::storage::{apply3, check_bias, fast_path, nchw, F32Kernel3};
@@ -34,15 +34,11 @@ pub fn depthwise(
     if !(fast_path(&[x, w, b]) && (k == 3 || k == 5)) {
         return stock::depthwise(x, w, b, stride, padding);
     }
-    apply3(x, w, b, DepthwiseOp { k, stride, padding })
+    apply3(x, w, b, DepthwiseOp(ConvWindow { k, stride, padding }))
 }
 
 /// The custom op behind [`depthwise`].
-struct DepthwiseOp {
-    k: usize,
-    stride: usize,
-    padding: Padding,
-}
+struct DepthwiseOp(ConvWindow);
 
 impl F32Kernel3 for DepthwiseOp {
     const NAME: &'static str = "sfumato-depthwise";
@@ -52,8 +48,7 @@ impl F32Kernel3 for DepthwiseOp {
         [x, weights, bias]: [&[f32]; 3],
         [xl, _, _]: [&Layout; 3],
     ) -> Result<(CpuStorage, Shape)> {
-        let (n, c, h, w) = xl.shape().dims4()?;
-        let win = Window::new(Self::NAME, (h, w), self.k, self.stride, self.padding)?;
+        let (n, c, win) = self.0.over(Self::NAME, xl)?;
         let mut out = vec![0f32; n * c * win.out_area()];
         depthwise_planes(x, weights, bias, &win, &mut out);
         Ok((

@@ -69,6 +69,28 @@ pub(crate) struct Window {
     pub cols: Axis,
 }
 
+/// The window settings of a convolution op (square `k`x`k`, `stride`, TFLite `padding`), from
+/// which each call derives its [`Window`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ConvWindow {
+    pub(super) k: usize,
+    pub(super) stride: usize,
+    pub(super) padding: Padding,
+}
+
+impl ConvWindow {
+    /// The batch size, channel count and window of the NCHW input laid out as `layout`.
+    pub(super) fn over(
+        &self,
+        op: &str,
+        layout: &candle_core::Layout,
+    ) -> candle_core::Result<(usize, usize, Window)> {
+        let (n, c, h, w) = layout.shape().dims4()?;
+        let win = Window::new(op, (h, w), self.k, self.stride, self.padding)?;
+        Ok((n, c, win))
+    }
+}
+
 impl Window {
     /// The window over an `h`x`w` plane, or a candle error naming `op` when it does not fit.
     pub(super) fn new(

@@ -91,6 +91,9 @@ fn default_frame_size() -> usize {
 /// Names accepted by [`Config::named`].
 pub(super) const CONFIG_NAMES: [&str; 4] = ["vox", "taichi", "ted", "mgif"];
 
+/// The config [`super::TpsmmOptions::new`] picks: VoxCeleb faces, the one for portraits.
+pub const DEFAULT_CONFIG: &str = CONFIG_NAMES[0];
+
 /// The subset of an official YAML file that matters for inference.
 #[derive(Deserialize)]
 struct YamlFile {

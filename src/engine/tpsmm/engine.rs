@@ -54,7 +54,7 @@ impl TpsmmOptions {
     pub fn new(weights: impl Into<PathBuf>) -> Self {
         TpsmmOptions {
             weights: weights.into(),
-            config: "vox".into(),
+            config: super::config::DEFAULT_CONFIG.into(),
             mode: Mode::Relative,
             crop: CropMode::Face,
             high_detail: true,

@@ -22,7 +22,7 @@ mod model;
 mod tps;
 mod transfer;
 
-pub use config::Config;
+pub use config::{Config, DEFAULT_CONFIG};
 pub use engine::{CropMode, TpsmmEngine, TpsmmOptions};
 pub use frames::{image_tensor, tensor_image};
 pub use model::{points_tensor, AnimatedFrame, PreparedSource, Tpsmm};
