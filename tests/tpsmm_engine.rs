@@ -1,6 +1,6 @@
 //! The `tpsmm` engine end to end on the small fixture checkpoint: framing, the high-detail
 //! composition against tensors of the official code, face crop and paste-back on a real photo,
-//! and bad checkpoints reported as bad input.
+//! bad checkpoints reported as bad input, and `eval` measuring the engine.
 
 mod common;
 
@@ -9,6 +9,8 @@ use image::RgbImage;
 use sfumato::engine::tpsmm::{Config, CropMode, Mode, Tpsmm, TpsmmEngine, TpsmmOptions};
 use sfumato::engine::{DriveFrame, Engine};
 use sfumato::keypoints::{largest_face, FaceMesh};
+use sfumato::pipeline::eval::{evaluate, EvalOptions};
+use sfumato::pipeline::EngineChoice;
 use sfumato::Error;
 use std::path::{Path, PathBuf};
 
@@ -195,4 +197,40 @@ fn bad_checkpoints_are_bad_input_naming_what_is_missing() {
     // A missing file.
     let err = Tpsmm::load(&tmp.path().join("nope.pth.tar"), &small, &Device::Cpu).unwrap_err();
     assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn eval_measures_the_neural_engine_through_the_same_core() {
+    let Some(dir) = fixture_dir("eval_measures_the_neural_engine_through_the_same_core") else {
+        return;
+    };
+    // The fixture's three driving frames as a clip (a folder of frames).
+    let clip = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        std::fs::copy(
+            dir.join(format!("driving_{i}.png")),
+            clip.path().join(format!("frame_{i:04}.png")),
+        )
+        .unwrap();
+    }
+    let tpsmm = TpsmmOptions {
+        config: dir.join("tpsmm-small.yaml").to_str().unwrap().into(),
+        device: sfumato::engine::Device::Cpu,
+        ..TpsmmOptions::new(dir.join("tpsmm-small.pth.tar"))
+    };
+    let options = EvalOptions {
+        engine: EngineChoice::Tpsmm(Box::new(tpsmm)),
+        still_frames: 3,
+        ..EvalOptions::default()
+    };
+    let report = evaluate(clip.path(), &FaceMesh::load().unwrap(), &options).unwrap();
+    assert_eq!((report.engine, report.gpu), ("tpsmm", false));
+    assert_eq!(report.frames, 3, "every frame has a face");
+    // The random-weight model repaints the face, so its error is real and measured against
+    // the same static baseline the warp is.
+    for m in [&report.face_l1, &report.full_l1, &report.landmark_px] {
+        assert!(m.output.is_finite() && m.output > 0.0, "{m:?}");
+        assert!(m.baseline.is_finite(), "{m:?}");
+    }
+    assert!(report.still_jitter_px.is_finite());
 }
