@@ -2,6 +2,7 @@
 //! model's square input (a VoxCeleb-like face crop, or the whole frame), and the soft mask used
 //! to paste the animated crop back.
 
+use crate::keypoints::roi::landmark_bounds;
 use crate::media::blend_over;
 use image::{imageops, RgbImage};
 
@@ -40,17 +41,7 @@ impl Region {
 
     /// The square VoxCeleb-like crop around a face's mesh landmarks.
     pub(super) fn around_landmarks(landmarks: &[[f32; 3]]) -> Region {
-        let bounds = landmarks
-            .iter()
-            .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, p| {
-                [
-                    b[0].min(p[0]),
-                    b[1].min(p[1]),
-                    b[2].max(p[0]),
-                    b[3].max(p[1]),
-                ]
-            });
-        let [x0, y0, x1, y1] = bounds;
+        let [x0, y0, x1, y1] = landmark_bounds(landmarks);
         let extent = (x1 - x0).max(y1 - y0).max(8.0);
         let side = (extent * FACE_SCALE).round();
         let cx = (x0 + x1) / 2.0;
