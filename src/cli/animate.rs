@@ -4,12 +4,11 @@
 use super::engine::EngineArgs;
 use super::motion::MotionArgs;
 use super::preview::PreviewArgs;
-use super::progress::Progress;
+use super::progress::StageBars;
 use sfumato::pipeline::{self, DriverSource, Job, Stage};
 use sfumato::preview::{self, PreviewHooks, PreviewMode};
 use sfumato::{Error, Result};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// Arguments of the main command (given without a subcommand).
 #[derive(clap::Args, Debug)]
@@ -98,23 +97,12 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         reference: args.reference,
         force: args.force,
     };
-    let bars: Mutex<Option<(Stage, Progress)>> = Mutex::new(None);
-    let on_progress = |stage: Stage, _done: u64, total: Option<u64>| {
-        let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
-        if bars.as_ref().map(|(s, _)| *s) != Some(stage) {
-            if let Some((_, old)) = bars.take() {
-                old.finish();
-            }
-            let label = match stage {
-                Stage::Tracking => "tracking",
-                Stage::Rendering => "rendering",
-            };
-            *bars = Some((stage, Progress::new(label, total, args.quiet)));
-        }
-        if let Some((_, bar)) = bars.as_ref() {
-            bar.inc();
-        }
+    let label = |stage| match stage {
+        Stage::Tracking => "tracking",
+        Stage::Rendering => "rendering",
     };
+    let bars = StageBars::new(label, args.quiet);
+    let on_progress = |stage, _done, total| bars.update(stage, total);
     let opts = args.preview.options(&portrait);
     let hooks = PreviewHooks {
         save_frame: Some(preview::save_beside(
@@ -132,9 +120,7 @@ fn animate(args: &AnimateArgs) -> Result<()> {
         &mut notice,
         |frames| pipeline::run(&job, &on_progress, &frames),
     )?;
-    if let Some((_, bar)) = bars.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        bar.finish();
-    }
+    bars.finish();
     if let (false, Some(output)) = (args.quiet, &output) {
         eprintln!(
             "wrote {}: {} frames, {}x{}, {:.2} fps (reference driver frame {}, {} on {}{})",

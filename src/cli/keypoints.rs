@@ -1,14 +1,12 @@
 //! `animate keypoints`: the faces and 468 landmarks of a portrait, or of every frame of a
 //! driver video, as JSON, with an optional overlay to check them by eye.
 
-use super::progress::Progress;
+use super::progress::StageBars;
 use sfumato::media;
 use sfumato::pipeline::keypoints::{keypoints, KeypointsJob};
-use sfumato::pipeline::Stage;
 use sfumato::{Error, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 /// Arguments of `animate keypoints`.
 #[derive(clap::Args, Debug)]
@@ -58,17 +56,9 @@ fn run_job(args: &KeypointsArgs) -> Result<()> {
         max_faces: args.max_faces,
         force: args.force,
     };
-    let bar: Mutex<Option<Progress>> = Mutex::new(None);
-    let on_progress = |_: Stage, _done: u64, total: Option<u64>| {
-        if let Ok(mut bar) = bar.lock() {
-            bar.get_or_insert_with(|| Progress::new("keypoints", total, args.quiet))
-                .inc();
-        }
-    };
-    let report = keypoints(&job, &on_progress);
-    if let Ok(Some(bar)) = bar.lock().as_deref() {
-        bar.finish();
-    }
+    let bars = StageBars::new(|_| "keypoints", args.quiet);
+    let report = keypoints(&job, &|stage, _done, total| bars.update(stage, total));
+    bars.finish();
     let json = serde_json::to_string(&report?).map_err(|e| Error::Failed(format!("JSON: {e}")))?;
     match &args.json {
         Some(path) => media::write_atomic(path, json.as_bytes(), args.force),
