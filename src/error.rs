@@ -12,7 +12,7 @@ pub enum Error {
     /// A setting of the request is out of range or does not fit the inputs. `setting` is the
     /// library's name for it (a field of the options struct, such as `max_size`); the CLI shows
     /// it as the flag that sets it. Exit code 2.
-    #[error("{setting}{}: {problem}", if value.is_empty() { "" } else { " " }.to_owned() + value)]
+    #[error("{}", setting_message(setting, value, problem))]
     Setting {
         /// The option's field name, e.g. `motion_scale`.
         setting: &'static str,
@@ -76,6 +76,17 @@ impl Error {
             Error::Failed(_) => 1,
             Error::Internal(_) => 70,
         }
+    }
+}
+
+/// How a rejected setting reads, "NAME VALUE: PROBLEM" ("NAME: PROBLEM" for an on/off option),
+/// with NAME the library's field name ([`Error::Setting`]'s display) or a front end's own name
+/// for it (the CLI's flag).
+pub fn setting_message(name: &str, value: &str, problem: &str) -> String {
+    if value.is_empty() {
+        format!("{name}: {problem}")
+    } else {
+        format!("{name} {value}: {problem}")
     }
 }
 

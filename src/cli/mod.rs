@@ -47,12 +47,10 @@ fn report_error(e: &sfumato::Error) -> i32 {
             setting,
             value,
             problem,
-        } if value.is_empty() => eprintln!("error: {}: {problem}", flag_for(setting)),
-        sfumato::Error::Setting {
-            setting,
-            value,
-            problem,
-        } => eprintln!("error: {} {value}: {problem}", flag_for(setting)),
+        } => eprintln!(
+            "error: {}",
+            sfumato::error::setting_message(&flag_for(setting), value, problem)
+        ),
         sfumato::Error::OutputExists(path) => eprintln!(
             "error: {}: already exists; pass --force to replace it, or choose another output path",
             path.display()
