@@ -204,7 +204,7 @@ impl MotionTransfer {
         config.validate()?;
         let align = fit_pose(driver_reference, portrait)
             .ok_or_else(|| Error::BadInput("the reference face is degenerate".into()))?;
-        let smoothing = config.smoothing.clamp(0.0, 1.0) as f64;
+        let smoothing = config.smoothing as f64;
         let min_cutoff = 0.3 + 4.0 * (1.0 - smoothing).powi(2);
         let rate = config.fps.max(1.0) as f64;
         let filter = (smoothing > 0.0).then(|| OneEuro::new(rate, min_cutoff, 3.0));
